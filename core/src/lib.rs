@@ -1,0 +1,154 @@
+//! # haven-core
+//!
+//! The on-device content-safety engine behind Haven: age-tiered policy and explainable verdicts for children,
+//! in the six UN languages. Nothing leaves the device.
+//!
+//! - [`policy`]: age tiers, categories, actions, the default policy matrix and the family's [`Profile`].
+//! - [`verdict`]: the one answer every check returns, with evidence, a child-facing message and help.
+//! - [`i18n`]: the message catalogue (ar, en, es, fr, ru, zh; standard and easy-read) and the help directory.
+//! - [`url`]: reading the host out of a URL.
+//!
+//! [`Haven`] ties them together.
+//!
+//! ```
+//! use haven_core::Haven;
+//! use haven_core::policy::{Action, AgeTier, Profile};
+//!
+//! let haven = Haven::new();
+//! let mut profile = Profile::new("Mia", AgeTier::Under9)?;
+//! profile.allow_domain("kids.example.org")?;
+//! profile.set_allowlist_only(true);
+//!
+//! assert_eq!(haven.check_url(&profile, "https://kids.example.org/games")?.action, Action::Allow);
+//! let verdict = haven.check_url(&profile, "https://example.com/")?;
+//! assert_eq!(verdict.action, Action::Block);
+//! println!("{}", verdict.message.unwrap().standard.body);
+//! # Ok::<(), haven_core::Error>(())
+//! ```
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+pub mod i18n;
+pub mod policy;
+pub mod url;
+pub mod verdict;
+
+use std::sync::Arc;
+
+pub use policy::{Action, AgeTier, Category, Profile};
+pub use verdict::Verdict;
+
+use i18n::{Catalogue, HelpDirectory};
+use verdict::Finding;
+
+/// Any error `haven-core` returns. None of them carries the child's text, URLs or other personal data.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// A URL could not be checked.
+    #[error(transparent)]
+    Url(#[from] url::UrlError),
+    /// A profile is invalid or could not be read.
+    #[error(transparent)]
+    Profile(#[from] policy::ProfileError),
+    /// A replacement message catalogue is incomplete or malformed.
+    #[error(transparent)]
+    Catalogue(#[from] i18n::CatalogueError),
+    /// A replacement help directory is malformed.
+    #[error(transparent)]
+    Help(#[from] i18n::HelpError),
+}
+
+/// The engine: checks content for a profile and returns verdicts. Cheap to clone, safe to share across threads.
+#[derive(Debug, Clone)]
+pub struct Haven {
+    catalogue: Arc<Catalogue>,
+    help: Arc<HelpDirectory>,
+}
+
+impl Default for Haven {
+    fn default() -> Self {
+        Haven::new()
+    }
+}
+
+impl Haven {
+    /// An engine with the built-in message catalogue and help directory.
+    pub fn new() -> Haven {
+        Haven {
+            catalogue: Catalogue::builtin(),
+            help: HelpDirectory::builtin(),
+        }
+    }
+
+    /// This engine with the app's own message catalogue.
+    pub fn with_catalogue(mut self, catalogue: Arc<Catalogue>) -> Haven {
+        self.catalogue = catalogue;
+        self
+    }
+
+    /// This engine with the app's own help directory (for example, the helplines of the app's market).
+    pub fn with_help_directory(mut self, help: Arc<HelpDirectory>) -> Haven {
+        self.help = help;
+        self
+    }
+
+    /// Weighs engine findings for content that has no domain (a message, an image) against a profile.
+    pub fn decide(&self, profile: &Profile, findings: Vec<Finding>) -> Verdict {
+        Verdict::decide(
+            profile,
+            policy::DomainDecision::Unlisted,
+            findings,
+            &self.catalogue,
+            &self.help,
+        )
+    }
+
+    /// Whether the child may open a URL.
+    ///
+    /// Applies the profile's allow and deny lists and allowlist-only mode; category lists join in as the URL
+    /// engine lands.
+    pub fn check_url(&self, profile: &Profile, url: &str) -> Result<Verdict, Error> {
+        let host = url::host_of(url)?;
+        let domain = profile.domain_decision(&host);
+        Ok(Verdict::decide(
+            profile,
+            domain,
+            Vec::new(),
+            &self.catalogue,
+            &self.help,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::panic::{RefUnwindSafe, UnwindSafe};
+
+    use super::*;
+
+    fn assert_all<T: Send + Sync + UnwindSafe + RefUnwindSafe>() {}
+
+    /// Every public type can be shared across threads (a compile-time check: this test fails by not building).
+    #[test]
+    fn public_types_are_send_and_sync() {
+        assert_all::<Haven>();
+        assert_all::<Error>();
+        assert_all::<Profile>();
+        assert_all::<policy::ProfileError>();
+        assert_all::<policy::Rule>();
+        assert_all::<policy::RuleOverride>();
+        assert_all::<policy::DomainList>();
+        assert_all::<policy::Country>();
+        assert_all::<Verdict>();
+        assert_all::<Finding>();
+        assert_all::<verdict::Evidence>();
+        assert_all::<verdict::Message>();
+        assert_all::<verdict::HelpPointer>();
+        assert_all::<Catalogue>();
+        assert_all::<i18n::CatalogueError>();
+        assert_all::<HelpDirectory>();
+        assert_all::<i18n::HelpError>();
+        assert_all::<url::UrlError>();
+    }
+}
