@@ -26,6 +26,19 @@ pub enum Engine {
     Profile,
 }
 
+impl Engine {
+    /// The stable identifier (`"url"`, `"text"`, `"hash"`, `"classifier"`, `"profile"`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Engine::Url => "url",
+            Engine::Text => "text",
+            Engine::Hash => "hash",
+            Engine::Classifier => "classifier",
+            Engine::Profile => "profile",
+        }
+    }
+}
+
 /// The list or model behind a piece of evidence.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Source {

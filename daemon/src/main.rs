@@ -1,1 +1,285 @@
-fn main() {}
+//! `haven`: check content against a child's profile from the command line.
+//!
+//! Exit codes: 0 allow, 1 warn, 2 block; 3 usage error, 4 invalid input, 5 invalid profile, 6 other errors.
+//! Error messages never repeat the URL or text being checked.
+
+use std::io::{self, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use haven_core::i18n::Language;
+use haven_core::policy::{AgeTier, Category, Country, Profile, default_rule};
+use haven_core::verdict::{Engine, Evidence, Finding};
+use haven_core::{Action, Haven, Verdict};
+
+mod render;
+
+/// Haven: on-device content safety for children.
+#[derive(Parser)]
+#[command(name = "haven", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check content against a child's profile. Exit code: 0 allow, 1 warn, 2 block.
+    #[command(subcommand)]
+    Check(Check),
+    /// Work with profile files.
+    #[command(subcommand)]
+    Profile(ProfileCommand),
+    /// Show the verdict and message a child would get if content of a category were found.
+    Preview {
+        #[command(flatten)]
+        who: Who,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show the easy-read wording of the message.
+        #[arg(long)]
+        easy_read: bool,
+        /// The category, e.g. self_harm or gambling (see `haven policy`).
+        category: String,
+    },
+    /// Print the default policy matrix (category × age tier) as a Markdown table.
+    Policy,
+}
+
+#[derive(Subcommand)]
+enum Check {
+    /// May the child open this URL?
+    Url {
+        #[command(flatten)]
+        who: Who,
+        /// Print the verdict as JSON.
+        #[arg(long)]
+        json: bool,
+        /// Show the easy-read wording of the message.
+        #[arg(long)]
+        easy_read: bool,
+        /// The URL (a bare domain is read as http://).
+        url: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ProfileCommand {
+    /// Validate a profile file and print the rules in force for it.
+    Check {
+        /// Profile file (.toml or .json).
+        file: PathBuf,
+    },
+    /// Write a new profile file with the defaults for an age.
+    New {
+        /// The profile's display name.
+        #[arg(long)]
+        name: String,
+        /// The child's age in years.
+        #[arg(long)]
+        age: u32,
+        /// Message language (ar, en, es, fr, ru, zh).
+        #[arg(long, default_value = "en")]
+        lang: String,
+        /// ISO 3166-1 alpha-2 country code, to choose help lines.
+        #[arg(long)]
+        country: Option<String>,
+        /// Only allow domains on the profile's allowlist.
+        #[arg(long)]
+        allowlist_only: bool,
+        /// Where to write it (.toml or .json).
+        file: PathBuf,
+    },
+}
+
+/// Who the check is for.
+#[derive(Args)]
+struct Who {
+    /// The child's age in years (uses the default policy for that age). Default: under 9, the strictest.
+    #[arg(long, conflicts_with = "profile")]
+    age: Option<u32>,
+    /// A profile file (.toml or .json).
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// Message language, overriding the profile's (ar, en, es, fr, ru, zh).
+    #[arg(long)]
+    lang: Option<String>,
+    /// Country for help lines, overriding the profile's (ISO 3166-1 alpha-2).
+    #[arg(long)]
+    country: Option<String>,
+}
+
+/// A failure, with the exit code it maps to. Messages never contain the checked content.
+struct Failure {
+    code: u8,
+    message: String,
+}
+
+impl Failure {
+    fn input(message: impl ToString) -> Failure {
+        Failure {
+            code: 4,
+            message: message.to_string(),
+        }
+    }
+    fn profile(message: impl ToString) -> Failure {
+        Failure {
+            code: 5,
+            message: message.to_string(),
+        }
+    }
+    fn other(message: impl ToString) -> Failure {
+        Failure {
+            code: 6,
+            message: message.to_string(),
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // clap would exit with 2, which here means "block": map usage errors to 3.
+            let _ = e.print();
+            return if e.use_stderr() {
+                ExitCode::from(3)
+            } else {
+                ExitCode::SUCCESS
+            };
+        }
+    };
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(failure) => {
+            let _ = writeln!(io::stderr(), "haven: {}", failure.message);
+            ExitCode::from(failure.code)
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<u8, Failure> {
+    let mut out = io::stdout().lock();
+    let written = |r: io::Result<()>| {
+        r.map_err(|e| Failure::other(format!("cannot write output ({})", e.kind())))
+    };
+    match cli.command {
+        Command::Check(Check::Url {
+            who,
+            json,
+            easy_read,
+            url,
+        }) => {
+            let profile = who.profile()?;
+            let verdict = Haven::new()
+                .check_url(&profile, &url)
+                .map_err(Failure::input)?;
+            if json {
+                written(writeln!(out, "{}", verdict.to_json()))?;
+            } else {
+                written(render::verdict(&mut out, &verdict, &profile, easy_read))?;
+            }
+            Ok(exit_code(&verdict))
+        }
+        Command::Preview {
+            who,
+            json,
+            easy_read,
+            category,
+        } => {
+            let category: Category = category
+                .parse()
+                .map_err(|_| Failure::input("unknown category (see `haven policy`)"))?;
+            let profile = who.profile()?;
+            let finding = Finding {
+                category,
+                confidence: 1.0,
+                evidence: Evidence::new(Engine::Profile).with_rule("preview"),
+            };
+            let verdict = Haven::new().decide(&profile, vec![finding]);
+            if json {
+                written(writeln!(out, "{}", verdict.to_json()))?;
+            } else {
+                written(render::verdict(&mut out, &verdict, &profile, easy_read))?;
+            }
+            Ok(exit_code(&verdict))
+        }
+        Command::Profile(ProfileCommand::Check { file }) => {
+            let profile = Profile::load(&file).map_err(Failure::profile)?;
+            written(render::profile(&mut out, &profile))?;
+            Ok(0)
+        }
+        Command::Profile(ProfileCommand::New {
+            name,
+            age,
+            lang,
+            country,
+            allowlist_only,
+            file,
+        }) => {
+            let mut profile = Profile::for_age(name, age).map_err(Failure::profile)?;
+            profile.set_language(parse_language(&lang)?);
+            profile.set_country(country.as_deref().map(parse_country).transpose()?);
+            profile.set_allowlist_only(allowlist_only);
+            profile.save(&file).map_err(Failure::other)?;
+            Ok(0)
+        }
+        Command::Policy => {
+            written(write_policy_table(&mut out))?;
+            Ok(0)
+        }
+    }
+}
+
+impl Who {
+    fn profile(&self) -> Result<Profile, Failure> {
+        let mut profile = match (&self.profile, self.age) {
+            (Some(path), _) => Profile::load(path).map_err(Failure::profile)?,
+            (None, Some(age)) => {
+                Profile::for_age(format!("age {age}"), age).map_err(Failure::profile)?
+            }
+            (None, None) => Profile::new("default", AgeTier::Under9).map_err(Failure::profile)?,
+        };
+        if let Some(lang) = &self.lang {
+            profile.set_language(parse_language(lang)?);
+        }
+        if let Some(country) = &self.country {
+            profile.set_country(Some(parse_country(country)?));
+        }
+        Ok(profile)
+    }
+}
+
+fn parse_language(code: &str) -> Result<Language, Failure> {
+    code.parse()
+        .map_err(|_| Failure::input("unsupported language (use ar, en, es, fr, ru or zh)"))
+}
+
+fn parse_country(code: &str) -> Result<Country, Failure> {
+    code.parse()
+        .map_err(|_| Failure::input("country must be a two-letter ISO 3166-1 code"))
+}
+
+fn exit_code(verdict: &Verdict) -> u8 {
+    match verdict.action {
+        Action::Allow => 0,
+        Action::Warn => 1,
+        Action::Block => 2,
+    }
+}
+
+/// The default matrix in the README's format (the README's table is this output, checked by a test).
+fn write_policy_table(out: &mut impl Write) -> io::Result<()> {
+    writeln!(out, "| category | under 9 | 9–12 | 13–15 | 16–17 | adult |")?;
+    writeln!(out, "|---|---|---|---|---|---|")?;
+    for category in Category::ALL {
+        write!(out, "| `{}` |", category.id())?;
+        for tier in AgeTier::ALL {
+            write!(out, " {} |", default_rule(category, tier))?;
+        }
+        writeln!(out)?;
+    }
+    Ok(())
+}

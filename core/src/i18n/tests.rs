@@ -82,7 +82,8 @@ fn arabic_is_right_to_left_arabic_script() {
 #[test]
 fn each_language_is_written_in_its_own_script() {
     let catalogue = Catalogue::builtin();
-    let script: [(Language, fn(char) -> bool); 3] = [
+    type InScript = fn(char) -> bool;
+    let script: [(Language, InScript); 3] = [
         (Language::Zh, |c| ('\u{4E00}'..='\u{9FFF}').contains(&c)),
         (Language::Ru, |c| ('\u{0400}'..='\u{04FF}').contains(&c)),
         (Language::Ar, is_arabic),
