@@ -121,6 +121,11 @@ impl Haven {
     }
 }
 
+/// The README's Rust examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+pub struct ReadmeDoctests;
+
 #[cfg(test)]
 mod tests {
     use std::panic::{RefUnwindSafe, UnwindSafe};

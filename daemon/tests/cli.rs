@@ -1,4 +1,5 @@
 //! Runs the real `haven` binary: exit codes, JSON output, errors, profile files, and the README's policy table.
+#![allow(clippy::unwrap_used)] // test helpers: a panic is a test failure
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};

@@ -18,13 +18,10 @@ pub struct HelpContact {
     /// The service's own name.
     pub name: String,
     /// Phone number as the service writes it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub phone: Option<String>,
     /// Number for text messages.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub sms: Option<String>,
     /// Web address.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Languages the service answers in (ISO 639-1 codes).
     #[serde(default)]
