@@ -35,12 +35,8 @@ enum Command {
     Preview {
         #[command(flatten)]
         who: Who,
-        /// Print the verdict as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Show the easy-read wording of the message.
-        #[arg(long)]
-        easy_read: bool,
+        #[command(flatten)]
+        format: Format,
         /// The category, e.g. self_harm or gambling (see `haven policy`).
         category: String,
     },
@@ -54,12 +50,8 @@ enum Check {
     Url {
         #[command(flatten)]
         who: Who,
-        /// Print the verdict as JSON.
-        #[arg(long)]
-        json: bool,
-        /// Show the easy-read wording of the message.
-        #[arg(long)]
-        easy_read: bool,
+        #[command(flatten)]
+        format: Format,
         /// The URL (a bare domain is read as http://).
         url: String,
     },
@@ -109,6 +101,43 @@ struct Who {
     /// Country for help lines, overriding the profile's (ISO 3166-1 alpha-2).
     #[arg(long)]
     country: Option<String>,
+}
+
+/// How a verdict is printed.
+#[derive(Args)]
+struct Format {
+    /// Print the verdict as JSON.
+    #[arg(long)]
+    json: bool,
+    /// Show the easy-read wording of the message.
+    #[arg(long)]
+    easy_read: bool,
+}
+
+impl Format {
+    /// Prints the verdict and returns the exit code it maps to.
+    fn print(
+        &self,
+        out: &mut impl Write,
+        verdict: &Verdict,
+        profile: &Profile,
+    ) -> Result<u8, Failure> {
+        let printed = if self.json {
+            writeln!(out, "{}", verdict.to_json())
+        } else {
+            render::verdict(out, verdict, profile, self.easy_read)
+        };
+        printed.map_err(write_failure)?;
+        Ok(match verdict.action {
+            Action::Allow => 0,
+            Action::Warn => 1,
+            Action::Block => 2,
+        })
+    }
+}
+
+fn write_failure(e: io::Error) -> Failure {
+    Failure::other(format!("cannot write output ({})", e.kind()))
 }
 
 /// A failure, with the exit code it maps to. Messages never contain the checked content.
@@ -162,31 +191,17 @@ fn main() -> ExitCode {
 
 fn run(cli: Cli) -> Result<u8, Failure> {
     let mut out = io::stdout().lock();
-    let written = |r: io::Result<()>| {
-        r.map_err(|e| Failure::other(format!("cannot write output ({})", e.kind())))
-    };
     match cli.command {
-        Command::Check(Check::Url {
-            who,
-            json,
-            easy_read,
-            url,
-        }) => {
+        Command::Check(Check::Url { who, format, url }) => {
             let profile = who.profile()?;
             let verdict = Haven::new()
                 .check_url(&profile, &url)
                 .map_err(Failure::input)?;
-            if json {
-                written(writeln!(out, "{}", verdict.to_json()))?;
-            } else {
-                written(render::verdict(&mut out, &verdict, &profile, easy_read))?;
-            }
-            Ok(exit_code(&verdict))
+            format.print(&mut out, &verdict, &profile)
         }
         Command::Preview {
             who,
-            json,
-            easy_read,
+            format,
             category,
         } => {
             let category: Category = category
@@ -199,16 +214,11 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 evidence: Evidence::new(Engine::Profile).with_rule("preview"),
             };
             let verdict = Haven::new().decide(&profile, vec![finding]);
-            if json {
-                written(writeln!(out, "{}", verdict.to_json()))?;
-            } else {
-                written(render::verdict(&mut out, &verdict, &profile, easy_read))?;
-            }
-            Ok(exit_code(&verdict))
+            format.print(&mut out, &verdict, &profile)
         }
         Command::Profile(ProfileCommand::Check { file }) => {
             let profile = Profile::load(&file).map_err(Failure::profile)?;
-            written(render::profile(&mut out, &profile))?;
+            render::profile(&mut out, &profile).map_err(write_failure)?;
             Ok(0)
         }
         Command::Profile(ProfileCommand::New {
@@ -227,7 +237,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             Ok(0)
         }
         Command::Policy => {
-            written(write_policy_table(&mut out))?;
+            write_policy_table(&mut out).map_err(write_failure)?;
             Ok(0)
         }
     }
@@ -260,14 +270,6 @@ fn parse_language(code: &str) -> Result<Language, Failure> {
 fn parse_country(code: &str) -> Result<Country, Failure> {
     code.parse()
         .map_err(|_| Failure::input("country must be a two-letter ISO 3166-1 code"))
-}
-
-fn exit_code(verdict: &Verdict) -> u8 {
-    match verdict.action {
-        Action::Allow => 0,
-        Action::Warn => 1,
-        Action::Block => 2,
-    }
 }
 
 /// The default matrix in the README's format (the README's table is this output, checked by a test).
