@@ -293,3 +293,59 @@ fn sample_profiles_are_valid() {
         );
     }
 }
+
+/// The README shows real output: every sample the main job runs, and the other examples, must appear verbatim.
+#[test]
+fn readme_examples_are_real_output() {
+    let readme = std::fs::read_to_string(repo().join("README.md")).unwrap();
+    let run_sh = std::fs::read_to_string(repo().join("scripts/run.sh")).unwrap();
+    let samples: Vec<Vec<&str>> = run_sh
+        .lines()
+        .filter_map(|l| l.strip_prefix("sample "))
+        .map(|l| l.split_whitespace().collect())
+        .collect();
+    assert_eq!(samples.len(), 4);
+    for args in &samples {
+        let out = haven(args);
+        let shown = format!(
+            "$ haven {}\n{}(exit code {})",
+            args.join(" "),
+            stdout(&out),
+            code(&out)
+        );
+        assert!(
+            readme.contains(&shown),
+            "README.md lacks the real output of `haven {}`:\n{shown}",
+            args.join(" ")
+        );
+    }
+    let easy = stdout(&haven(&[
+        "preview",
+        "--age",
+        "6",
+        "--easy-read",
+        "grooming",
+    ]));
+    assert!(
+        readme.contains(&easy),
+        "README.md lacks the easy-read example:\n{easy}"
+    );
+
+    let out = haven(&[
+        "preview",
+        "--json",
+        "--age",
+        "14",
+        "--country",
+        "GB",
+        "self_harm",
+    ]);
+    let start = readme.find("```json\n").unwrap() + "```json\n".len();
+    let end = start + readme[start..].find("\n```").unwrap();
+    let shown: serde_json::Value = serde_json::from_str(&readme[start..end]).unwrap();
+    assert_eq!(
+        shown,
+        json(&out),
+        "README.md's JSON example is not the real output"
+    );
+}
