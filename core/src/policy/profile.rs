@@ -156,6 +156,13 @@ impl DomainList {
         }
     }
 
+    /// Whether `domain` (normalised) is an entry itself; subdomains do not count.
+    fn contains(&self, domain: &str) -> bool {
+        self.domains
+            .binary_search_by(|d| d.as_str().cmp(domain))
+            .is_ok()
+    }
+
     /// The most specific entry that `host` equals or is a subdomain of.
     ///
     /// `host` must already be normalised (lower case, punycode, no trailing dot), as URL parsing leaves it.
@@ -539,19 +546,13 @@ impl RawProfile {
                     .map_err(|p| ProfileError::field(format!("{field}[{i}]"), p))?;
             }
         }
-        if let Some(both) = profile.allow_domains.iter().find(|d| {
-            profile
-                .deny_domains
-                .domains
-                .binary_search_by(|x| x.as_str().cmp(d))
-                .is_ok()
-        }) {
-            // Report the position in deny_domains without naming the domain itself.
-            let at = profile
-                .deny_domains
-                .iter()
-                .position(|d| d == both)
-                .unwrap_or(0);
+        // The same entry in both lists has no meaningful precedence: refuse it, naming the position only.
+        let allowed = &profile.allow_domains;
+        if let Some(at) = profile
+            .deny_domains
+            .iter()
+            .position(|d| allowed.contains(d))
+        {
             return Err(ProfileError::field(
                 format!("deny_domains[{at}]"),
                 FieldProblem::Conflict("the same domain is also in allow_domains"),
