@@ -19,6 +19,11 @@ fn haven(args: &[&str]) -> Output {
         .unwrap()
 }
 
+/// `haven check url ARGS...`
+fn check_url(args: &[&str]) -> Output {
+    haven(&[&["check", "url"], args].concat())
+}
+
 fn code(output: &Output) -> i32 {
     output.status.code().unwrap()
 }
@@ -36,9 +41,7 @@ fn exit_codes_follow_the_verdict() {
     let mia = "fixtures/profiles/mia-under9.toml";
     // Allowlist-only profile: listed sites open, others are blocked.
     assert_eq!(
-        code(&haven(&[
-            "check",
-            "url",
+        code(&check_url(&[
             "--profile",
             mia,
             "https://www.bbc.co.uk/cbeebies"
@@ -46,13 +49,7 @@ fn exit_codes_follow_the_verdict() {
         0
     );
     assert_eq!(
-        code(&haven(&[
-            "check",
-            "url",
-            "--profile",
-            mia,
-            "https://www.example.com/"
-        ])),
+        code(&check_url(&["--profile", mia, "https://www.example.com/"])),
         2
     );
     // Warn: profanity at 9-12 (default rule).
@@ -63,9 +60,7 @@ fn exit_codes_follow_the_verdict() {
 
 #[test]
 fn json_verdicts_carry_reason_message_and_evidence() {
-    let out = haven(&[
-        "check",
-        "url",
+    let out = check_url(&[
         "--json",
         "--profile",
         "fixtures/profiles/leo-11.toml",
@@ -85,18 +80,14 @@ fn json_verdicts_carry_reason_message_and_evidence() {
     );
 
     // Subdomains of a denied domain are denied; other sites are not.
-    let out = haven(&[
-        "check",
-        "url",
+    let out = check_url(&[
         "--json",
         "--profile",
         "fixtures/profiles/leo-11.toml",
         "https://eu.videos.example.net/",
     ]);
     assert_eq!(json(&out)["action"], "block");
-    let out = haven(&[
-        "check",
-        "url",
+    let out = check_url(&[
         "--json",
         "--profile",
         "fixtures/profiles/leo-11.toml",
@@ -160,33 +151,19 @@ fn human_output_shows_the_message_in_the_chosen_wording() {
 
 #[test]
 fn errors_have_their_own_exit_codes_and_never_echo_the_input() {
-    let out = haven(&[
-        "check",
-        "url",
-        "--age",
-        "10",
-        "mailto:secret-person@example.com",
-    ]);
+    let out = check_url(&["--age", "10", "mailto:secret-person@example.com"]);
     assert_eq!(code(&out), 4);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("scheme") && !err.contains("secret"), "{err}");
 
-    let out = haven(&["check", "url", "--age", "10", "http://[secret"]);
+    let out = check_url(&["--age", "10", "http://[secret"]);
     assert_eq!(code(&out), 4);
     assert!(!String::from_utf8_lossy(&out.stderr).contains("secret"));
 
     // Usage errors are 3, not clap's default 2 (which means "block").
     assert_eq!(code(&haven(&["check", "url"])), 3);
     assert_eq!(
-        code(&haven(&[
-            "check",
-            "url",
-            "--age",
-            "10",
-            "--profile",
-            "x.toml",
-            "a.com"
-        ])),
+        code(&check_url(&["--age", "10", "--profile", "x.toml", "a.com"])),
         3
     );
     assert_eq!(code(&haven(&["frobnicate"])), 3);
@@ -202,13 +179,7 @@ fn errors_have_their_own_exit_codes_and_never_echo_the_input() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("bad.toml");
     std::fs::write(&bad, "name = \"Secret Name\"\ntier = \"teen\"\n").unwrap();
-    let out = haven(&[
-        "check",
-        "url",
-        "--profile",
-        bad.to_str().unwrap(),
-        "example.com",
-    ]);
+    let out = check_url(&["--profile", bad.to_str().unwrap(), "example.com"]);
     assert_eq!(code(&out), 5);
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -254,14 +225,7 @@ fn profile_new_writes_a_file_that_checks_back() {
             "{shown}"
         );
         // Allowlist-only with an empty allowlist: everything is blocked, in Spanish.
-        let out = haven(&[
-            "check",
-            "url",
-            "--json",
-            "--profile",
-            path,
-            "https://example.org/",
-        ]);
+        let out = check_url(&["--json", "--profile", path, "https://example.org/"]);
         assert_eq!(json(&out)["message"]["language"], "es");
         assert_eq!(json(&out)["reason"]["kind"], "not_in_allowlist");
     }
