@@ -1,0 +1,442 @@
+//! Safe Browsing canonicalisation: one canonical string for every way of writing the same URL.
+//!
+//! Follows the Google Safe Browsing v4 rules ("Canonicalization" in the Safe Browsing API documentation):
+//! tabs, CR and LF are removed; leading and trailing whitespace is trimmed; the fragment is dropped; the URL is
+//! percent-unescaped until it no longer changes; the host is lower-cased, stripped of leading and trailing dots
+//! with runs of dots collapsed, and read as an IPv4 address when it is one in any notation (decimal, octal, hex,
+//! fewer than four parts); `.` and `..` path segments are resolved and runs of slashes collapsed; finally bytes
+//! at or below 0x20, at or above 0x7f, `#` and `%` are escaped as `%XX`.
+//!
+//! Where the Safe Browsing text is silent, Haven reads the URL the way a browser does (WHATWG URL Standard),
+//! because the browser decides which site opens: internationalised host names become punycode (through the
+//! `url` crate's IDNA processing), `\` counts as `/`, any number of slashes may follow the scheme, and
+//! `http:example.com` means `http://example.com`.
+
+use std::fmt;
+use std::ops::Range;
+
+use super::{MAX_URL_BYTES, UrlError};
+
+/// What kind of host a canonical URL has.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum HostKind {
+    /// A domain name (possibly one that no DNS would resolve, such as `%01%80.com`).
+    Domain,
+    /// An IPv4 address in dotted decimal.
+    Ipv4,
+    /// An IPv6 address, written in brackets.
+    Ipv6,
+}
+
+/// A URL in Safe Browsing canonical form: `scheme://host/path?query`, ASCII only.
+///
+/// # Examples
+///
+/// ```
+/// use haven_core::url::CanonicalUrl;
+///
+/// let url = CanonicalUrl::parse("HTTP://www.Example.COM.:8080/a/./b/../c#top")?;
+/// assert_eq!(url.as_str(), "http://www.example.com/a/c");
+/// assert_eq!(url.host(), "www.example.com");
+///
+/// // Every encoding of an address reaches the same host.
+/// assert_eq!(CanonicalUrl::parse("http://3279880203/blah")?.as_str(), "http://195.127.0.11/blah");
+/// assert_eq!(CanonicalUrl::parse("http://%31%36%38%2e%31%38%38%2e%39%39%2e%32%36/")?.host(), "168.188.99.26");
+/// # Ok::<(), haven_core::url::UrlError>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct CanonicalUrl {
+    text: String,
+    scheme_len: usize,
+    host: Range<usize>,
+    /// Where the path ends: the `?` if there is a query, otherwise the end.
+    path_end: usize,
+    kind: HostKind,
+}
+
+impl CanonicalUrl {
+    /// Canonicalises a URL given as text. A URL without a scheme (`example.com/page`) is read as `http://`.
+    pub fn parse(input: &str) -> Result<CanonicalUrl, UrlError> {
+        CanonicalUrl::parse_bytes(input.as_bytes())
+    }
+
+    /// Canonicalises a URL given as raw bytes (which need not be UTF-8, as in network traffic).
+    pub fn parse_bytes(input: &[u8]) -> Result<CanonicalUrl, UrlError> {
+        if input.len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong { max: MAX_URL_BYTES });
+        }
+        let cleaned: Vec<u8> = input
+            .iter()
+            .copied()
+            .filter(|b| !matches!(b, b'\t' | b'\r' | b'\n'))
+            .collect();
+        let trimmed = trim_controls(&cleaned);
+        if trimmed.is_empty() {
+            return Err(UrlError::Empty);
+        }
+        let without_fragment = match trimmed.iter().position(|&b| b == b'#') {
+            Some(at) => trimmed.get(..at).unwrap_or_default(),
+            None => trimmed,
+        };
+        let unescaped = unescape_fully(without_fragment);
+        let (scheme, rest) = split_scheme(&unescaped)?;
+        // After the scheme, any run of slashes (or backslashes) introduces the authority.
+        let rest = trim_start_matches(rest, |b| b == b'/' || b == b'\\');
+        let authority_end = rest
+            .iter()
+            .position(|&b| matches!(b, b'/' | b'\\' | b'?'))
+            .unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(authority_end);
+        let (host, kind) = canonical_host(authority)?;
+
+        let (path, query) = match path_and_query.iter().position(|&b| b == b'?') {
+            Some(at) => (
+                path_and_query.get(..at).unwrap_or_default(),
+                path_and_query.get(at + 1..),
+            ),
+            None => (path_and_query, None),
+        };
+        let path = canonical_path(path);
+
+        let mut text = String::with_capacity(scheme.len() + 3 + host.len() + path.len() + 8);
+        text.push_str(scheme);
+        text.push_str("://");
+        let host_start = text.len();
+        escape_into(&mut text, &host);
+        let host_end = text.len();
+        escape_into(&mut text, &path);
+        let path_end = text.len();
+        if let Some(query) = query {
+            text.push('?');
+            escape_into(&mut text, query);
+        }
+        Ok(CanonicalUrl {
+            scheme_len: scheme.len(),
+            host: host_start..host_end,
+            path_end,
+            text,
+            kind,
+        })
+    }
+
+    /// The whole canonical URL.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// `http`, `https`, `ws` or `wss`.
+    pub fn scheme(&self) -> &str {
+        self.text.get(..self.scheme_len).unwrap_or_default()
+    }
+
+    /// The canonical host: lower case, punycode, dotted-decimal IPv4, bracketed IPv6; never empty.
+    pub fn host(&self) -> &str {
+        self.text.get(self.host.clone()).unwrap_or_default()
+    }
+
+    /// What kind of host this is.
+    pub fn host_kind(&self) -> HostKind {
+        self.kind
+    }
+
+    /// The path, starting with `/`.
+    pub fn path(&self) -> &str {
+        self.text.get(self.host.end..self.path_end).unwrap_or("/")
+    }
+
+    /// The query without its `?`, if the URL has one (possibly empty: `http://a/q?` has `Some("")`).
+    pub fn query(&self) -> Option<&str> {
+        self.text.get(self.path_end..)?.strip_prefix('?')
+    }
+
+    /// Host, path and query: the part of the URL that list expressions are matched against.
+    pub fn host_path_query(&self) -> &str {
+        self.text.get(self.host.start..).unwrap_or_default()
+    }
+}
+
+impl fmt::Display for CanonicalUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.text)
+    }
+}
+
+impl std::str::FromStr for CanonicalUrl {
+    type Err = UrlError;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        CanonicalUrl::parse(s)
+    }
+}
+
+fn trim_controls(bytes: &[u8]) -> &[u8] {
+    let start = bytes.iter().position(|&b| b > b' ').unwrap_or(bytes.len());
+    let end = bytes
+        .iter()
+        .rposition(|&b| b > b' ')
+        .map_or(start, |at| at + 1);
+    bytes.get(start..end).unwrap_or_default()
+}
+
+fn trim_start_matches(bytes: &[u8], mut drop: impl FnMut(u8) -> bool) -> &[u8] {
+    let start = bytes.iter().position(|&b| !drop(b)).unwrap_or(bytes.len());
+    bytes.get(start..).unwrap_or_default()
+}
+
+fn hex_value(b: u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
+    }
+}
+
+/// Percent-unescapes until nothing changes, in one linear pass.
+///
+/// Escapes never overlap (a `%` is not a hex digit), so decoding is confluent: reducing each `%XX` as soon as it
+/// appears at the end of the output reaches the same result as repeated whole-string passes, without their
+/// quadratic cost on inputs such as `%25252525…`.
+pub(crate) fn unescape_fully(input: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(input.len());
+    for &b in input {
+        out.push(b);
+        while let [.., b'%', high, low] = out.as_slice() {
+            let (Some(high), Some(low)) = (hex_value(*high), hex_value(*low)) else {
+                break;
+            };
+            out.truncate(out.len() - 3);
+            out.push(high << 4 | low);
+        }
+    }
+    out
+}
+
+/// Splits off and checks the scheme; a URL without one is read as `http`.
+fn split_scheme(url: &[u8]) -> Result<(&'static str, &[u8]), UrlError> {
+    let scheme_len = url
+        .iter()
+        .position(|&b| !(b.is_ascii_alphanumeric() || matches!(b, b'+' | b'-' | b'.')))
+        .unwrap_or(url.len());
+    let starts_with_letter = url.first().is_some_and(u8::is_ascii_alphabetic);
+    let (Some(b':'), true) = (url.get(scheme_len), starts_with_letter) else {
+        return Ok(("http", url));
+    };
+    let name = url.get(..scheme_len).unwrap_or_default();
+    let rest = url.get(scheme_len + 1..).unwrap_or_default();
+    let known = [
+        ("http", "http"),
+        ("https", "https"),
+        ("ws", "ws"),
+        ("wss", "wss"),
+    ]
+    .into_iter()
+    .find(|(id, _)| name.eq_ignore_ascii_case(id.as_bytes()));
+    match known {
+        Some((_, scheme)) => Ok((scheme, rest)),
+        // `example.com:8080/x` and `localhost:3000`: a host and port, not a scheme.
+        None if name.contains(&b'.')
+            || name.eq_ignore_ascii_case(b"localhost")
+            || rest.first().is_some_and(u8::is_ascii_digit) =>
+        {
+            Ok(("http", url))
+        }
+        None => Err(UrlError::UnsupportedScheme),
+    }
+}
+
+/// The canonical host of an authority (`user:pass@host:port`), unescaped but not yet re-escaped.
+fn canonical_host(authority: &[u8]) -> Result<(Vec<u8>, HostKind), UrlError> {
+    let host_port = match authority.iter().rposition(|&b| b == b'@') {
+        Some(at) => authority.get(at + 1..).unwrap_or_default(),
+        None => authority,
+    };
+    if host_port.first() == Some(&b'[') {
+        let close = host_port
+            .iter()
+            .position(|&b| b == b']')
+            .ok_or(UrlError::Malformed)?;
+        check_port(host_port.get(close + 1..).unwrap_or_default())?;
+        let literal = host_port.get(..=close).unwrap_or_default();
+        let literal = std::str::from_utf8(literal).map_err(|_| UrlError::Malformed)?;
+        return match ::url::Host::parse(literal) {
+            Ok(::url::Host::Ipv6(ip)) => Ok((format!("[{ip}]").into_bytes(), HostKind::Ipv6)),
+            _ => Err(UrlError::Malformed),
+        };
+    }
+    let host = match host_port.iter().position(|&b| b == b':') {
+        Some(at) => {
+            check_port(host_port.get(at..).unwrap_or_default())?;
+            host_port.get(..at).unwrap_or_default()
+        }
+        None => host_port,
+    };
+    let host = collapse_dots(host);
+    if host.is_empty() {
+        return Err(UrlError::NoHost);
+    }
+    // Brackets belong only around IPv6 addresses.
+    if host.contains(&b'[') || host.contains(&b']') {
+        return Err(UrlError::Malformed);
+    }
+    // Hosts a browser can open go through the URL Standard's host parser: IDNA to punycode, IPv4 in every
+    // notation. Hosts it rejects (spaces, `#`, bytes that are not UTF-8) keep their bytes, lower-cased, so that
+    // Safe Browsing's canonical form still exists for them.
+    if let Ok(text) = std::str::from_utf8(&host) {
+        match ::url::Host::parse(text) {
+            Ok(::url::Host::Ipv4(ip)) => return Ok((ip.to_string().into_bytes(), HostKind::Ipv4)),
+            Ok(::url::Host::Domain(domain)) => {
+                let domain = collapse_dots(domain.as_bytes());
+                if !domain.is_empty() {
+                    return Ok((domain, HostKind::Domain));
+                }
+            }
+            _ => {}
+        }
+    }
+    Ok((host.to_ascii_lowercase(), HostKind::Domain))
+}
+
+/// `:` followed by digits (or nothing) is a port, which canonical URLs drop.
+fn check_port(port: &[u8]) -> Result<(), UrlError> {
+    match port.split_first() {
+        None => Ok(()),
+        Some((b':', digits)) if digits.iter().all(u8::is_ascii_digit) => Ok(()),
+        _ => Err(UrlError::Malformed),
+    }
+}
+
+/// Drops leading and trailing dots and collapses runs of dots into one.
+fn collapse_dots(host: &[u8]) -> Vec<u8> {
+    let mut out = Vec::with_capacity(host.len());
+    for label in host.split(|&b| b == b'.').filter(|label| !label.is_empty()) {
+        if !out.is_empty() {
+            out.push(b'.');
+        }
+        out.extend_from_slice(label);
+    }
+    out
+}
+
+/// Resolves `.` and `..`, collapses runs of slashes, and keeps a trailing slash where the path ends in a
+/// directory.
+fn canonical_path(path: &[u8]) -> Vec<u8> {
+    let mut segments: Vec<&[u8]> = Vec::new();
+    let mut directory = true;
+    for segment in path.split(|&b| b == b'/' || b == b'\\') {
+        match segment {
+            b"" => {}
+            b"." => directory = true,
+            b".." => {
+                segments.pop();
+                directory = true;
+            }
+            _ => {
+                segments.push(segment);
+                directory = false;
+            }
+        }
+    }
+    if path.last().is_some_and(|&b| b == b'/' || b == b'\\') {
+        directory = true;
+    }
+    let mut out = Vec::with_capacity(path.len() + 1);
+    for segment in &segments {
+        out.push(b'/');
+        out.extend_from_slice(segment);
+    }
+    if directory || segments.is_empty() {
+        out.push(b'/');
+    }
+    out
+}
+
+/// Appends `bytes`, escaping those Safe Browsing escapes: ≤ 0x20, ≥ 0x7f, `#` and `%`.
+fn escape_into(out: &mut String, bytes: &[u8]) {
+    fn hex_digit(n: u8) -> char {
+        char::from(if n < 10 { b'0' + n } else { b'A' + n - 10 })
+    }
+    for &b in bytes {
+        if b <= 0x20 || b >= 0x7f || b == b'#' || b == b'%' {
+            out.push('%');
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0xf));
+        } else {
+            out.push(char::from(b));
+        }
+    }
+}
+
+/// The Safe Browsing lookup expressions of a canonical URL: host suffixes × path prefixes, most specific first.
+///
+/// Hosts: the exact host, then (for domain names) up to four more formed from the last five labels by removing
+/// the leading label one at a time, never the top-level domain alone. Paths: the exact path with its query, the
+/// exact path without it, then up to four directory prefixes from `/`. At most 30 expressions.
+///
+/// ```
+/// use haven_core::url::{lookup_expressions, CanonicalUrl};
+///
+/// let url = CanonicalUrl::parse("http://a.b.c/1/2.html?param=1")?;
+/// assert_eq!(
+///     lookup_expressions(&url),
+///     ["a.b.c/1/2.html?param=1", "a.b.c/1/2.html", "a.b.c/", "a.b.c/1/",
+///      "b.c/1/2.html?param=1", "b.c/1/2.html", "b.c/", "b.c/1/"],
+/// );
+/// # Ok::<(), haven_core::url::UrlError>(())
+/// ```
+pub fn lookup_expressions(url: &CanonicalUrl) -> Vec<String> {
+    let paths = path_prefixes(url);
+    let mut out = Vec::new();
+    for host in safe_browsing_hosts(url) {
+        for path in &paths {
+            out.push(format!("{host}{path}"));
+        }
+    }
+    out
+}
+
+/// Safe Browsing's host suffixes: the exact host and up to four from the last five labels.
+fn safe_browsing_hosts(url: &CanonicalUrl) -> Vec<&str> {
+    let host = url.host();
+    let mut hosts = vec![host];
+    if url.host_kind() != HostKind::Domain {
+        return hosts;
+    }
+    let labels = host.split('.').count();
+    let mut suffix = host;
+    for remaining in (2..labels).rev() {
+        if let Some((_, rest)) = suffix.split_once('.') {
+            suffix = rest;
+        }
+        // Only the last five labels count, and the top-level domain alone never does.
+        if remaining <= 5 {
+            hosts.push(suffix);
+        }
+    }
+    hosts
+}
+
+/// Safe Browsing's path prefixes: exact path with and without the query, then up to four directories.
+pub(crate) fn path_prefixes(url: &CanonicalUrl) -> Vec<&str> {
+    let path = url.path();
+    let with_query = url.text.get(url.host.end..).unwrap_or(path);
+    let mut paths = vec![with_query];
+    if with_query != path {
+        paths.push(path);
+    }
+    let mut directories = 0;
+    for (at, b) in path.bytes().enumerate() {
+        if b != b'/' {
+            continue;
+        }
+        if directories == 4 {
+            break;
+        }
+        directories += 1;
+        let prefix = path.get(..=at).unwrap_or("/");
+        if !paths.contains(&prefix) {
+            paths.push(prefix);
+        }
+    }
+    paths
+}

@@ -1,0 +1,304 @@
+//! Canonicalisation against the Safe Browsing table, the WHATWG inputs and the Public Suffix List tests, plus
+//! properties that must hold for any input.
+
+use super::*;
+
+fn shared(path: &str) -> String {
+    let full = format!(
+        "{}/../../shared/reference/url/{path}",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&full).unwrap_or_else(|e| panic!("{full}: {e}"))
+}
+
+/// Decodes the C-style escapes (`\t \r \n \xHH`) the Safe Browsing table uses, into bytes.
+fn c_unescape(text: &str) -> Vec<u8> {
+    let mut out = Vec::new();
+    let bytes = text.as_bytes();
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'\\' && i + 1 < bytes.len() {
+            match bytes[i + 1] {
+                b't' => out.push(b'\t'),
+                b'r' => out.push(b'\r'),
+                b'n' => out.push(b'\n'),
+                b'\\' => out.push(b'\\'),
+                b'x' => {
+                    let hex = std::str::from_utf8(&bytes[i + 2..i + 4]).unwrap();
+                    out.push(u8::from_str_radix(hex, 16).unwrap());
+                    i += 2;
+                }
+                other => panic!("unknown escape \\{}", char::from(other)),
+            }
+            i += 2;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+#[test]
+fn safe_browsing_canonicalisation_table() {
+    let table = shared("safe_browsing_canonicalization.tsv");
+    let mut cases = 0;
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (input, expected) = line.rsplit_once('\t').unwrap();
+        let input = c_unescape(input);
+        let got = CanonicalUrl::parse_bytes(&input).map(|u| u.as_str().to_owned());
+        assert_eq!(
+            got.as_deref(),
+            Ok(expected),
+            "input {:?}",
+            String::from_utf8_lossy(&input)
+        );
+        cases += 1;
+    }
+    assert_eq!(cases, 33);
+}
+
+#[test]
+fn canonical_parts() {
+    let url =
+        CanonicalUrl::parse("https://user:pw@WWW.Example.com:443//a/../b/?x=1&y#frag").unwrap();
+    assert_eq!(url.scheme(), "https");
+    assert_eq!(url.host(), "www.example.com");
+    assert_eq!(url.host_kind(), HostKind::Domain);
+    assert_eq!(url.path(), "/b/");
+    assert_eq!(url.query(), Some("x=1&y"));
+    assert_eq!(url.host_path_query(), "www.example.com/b/?x=1&y");
+    assert_eq!(url.to_string(), "https://www.example.com/b/?x=1&y");
+
+    let ip = CanonicalUrl::parse("http://0x7f.0.0.1/").unwrap();
+    assert_eq!((ip.host(), ip.host_kind()), ("127.0.0.1", HostKind::Ipv4));
+    let ip6 = CanonicalUrl::parse("http://[0:0::1]:8080/x").unwrap();
+    assert_eq!((ip6.host(), ip6.host_kind()), ("[::1]", HostKind::Ipv6));
+    assert_eq!(CanonicalUrl::parse("http://a/q").unwrap().query(), None);
+    assert_eq!(
+        CanonicalUrl::parse("http://a/q?").unwrap().query(),
+        Some("")
+    );
+}
+
+/// How browsers read URLs where Safe Browsing is silent: the same site must come out.
+#[test]
+fn browser_readings_reach_the_same_host() {
+    let cases = [
+        ("http:\\\\evil.example\\a\\b", "http://evil.example/a/b"),
+        ("http:///evil.example/", "http://evil.example/"),
+        ("http:evil.example/x", "http://evil.example/x"),
+        (
+            "HTTPS://bücher.de/Straße",
+            "https://xn--bcher-kva.de/Stra%C3%9Fe",
+        ),
+        ("http://EXAMPLE.com%2Fpath/", "http://example.com/path/"),
+        (
+            "http://evil.example%E3%80%82com/",
+            "http://evil.example.com/",
+        ),
+        ("example.com:8080/x", "http://example.com/x"),
+        ("localhost:3000", "http://localhost/"),
+        (
+            "wss://chat.example/socket?room=1",
+            "wss://chat.example/socket?room=1",
+        ),
+        ("http://0300.0250.0.1/", "http://192.168.0.1/"),
+        ("http://%30x7f.1/", "http://127.0.0.1/"),
+    ];
+    for (input, expected) in cases {
+        assert_eq!(
+            CanonicalUrl::parse(input)
+                .map(|u| u.as_str().to_owned())
+                .as_deref(),
+            Ok(expected),
+            "{input}"
+        );
+    }
+}
+
+#[test]
+fn unsupported_and_broken_urls_are_typed_errors() {
+    let cases = [
+        ("", UrlError::Empty),
+        (" \t\r\n ", UrlError::Empty),
+        ("mailto:someone@example.com", UrlError::UnsupportedScheme),
+        ("javascript:alert(1)", UrlError::UnsupportedScheme),
+        ("data:text/html,hi", UrlError::UnsupportedScheme),
+        ("ftp://example.com/", UrlError::UnsupportedScheme),
+        ("http://", UrlError::NoHost),
+        ("http://.../", UrlError::NoHost),
+        ("http://[::1/", UrlError::Malformed),
+        ("http://[not-ip]/", UrlError::Malformed),
+        ("http://example.com:80x/", UrlError::Malformed),
+    ];
+    for (input, error) in cases {
+        assert_eq!(CanonicalUrl::parse(input), Err(error), "{input:?}");
+    }
+}
+
+#[test]
+fn unescaping_is_linear_and_complete() {
+    let nested = format!("http://host/{}", "%25".repeat(5000) + "32%35");
+    let url = CanonicalUrl::parse(&nested).unwrap();
+    assert!(url.path().len() < 5 * 5000, "every %25 collapses");
+    assert_eq!(canon::unescape_fully(b"%%%25%32%35asd%%"), b"%%%asd%%");
+    assert_eq!(canon::unescape_fully(b"%4%41"), b"J");
+    assert_eq!(canon::unescape_fully(b"%zz%4"), b"%zz%4");
+}
+
+/// The Safe Browsing documentation's own examples of lookup expressions.
+#[test]
+fn lookup_expressions_follow_safe_browsing() {
+    let cases: [(&str, &[&str]); 3] = [
+        (
+            "http://a.b.c.d.e.f.g/1.html",
+            &[
+                "a.b.c.d.e.f.g/1.html",
+                "a.b.c.d.e.f.g/",
+                "c.d.e.f.g/1.html",
+                "c.d.e.f.g/",
+                "d.e.f.g/1.html",
+                "d.e.f.g/",
+                "e.f.g/1.html",
+                "e.f.g/",
+                "f.g/1.html",
+                "f.g/",
+            ],
+        ),
+        ("http://1.2.3.4/1/", &["1.2.3.4/1/", "1.2.3.4/"]),
+        (
+            "http://a.b/1/2/3/4/5/6.html?x",
+            &[
+                "a.b/1/2/3/4/5/6.html?x",
+                "a.b/1/2/3/4/5/6.html",
+                "a.b/",
+                "a.b/1/",
+                "a.b/1/2/",
+                "a.b/1/2/3/",
+            ],
+        ),
+    ];
+    for (url, expected) in cases {
+        assert_eq!(
+            lookup_expressions(&CanonicalUrl::parse(url).unwrap()),
+            expected,
+            "{url}"
+        );
+    }
+}
+
+/// Every WHATWG test input gives a canonical URL or a typed error, and never a panic.
+#[test]
+fn whatwg_inputs_never_panic() {
+    let data: serde_json::Value = serde_json::from_str(&shared("whatwg_urltestdata.json")).unwrap();
+    let mut inputs = 0;
+    let mut parsed = 0;
+    for case in data.as_array().unwrap() {
+        let Some(input) = case.get("input").and_then(|i| i.as_str()) else {
+            continue;
+        };
+        inputs += 1;
+        if let Ok(url) = CanonicalUrl::parse(input) {
+            parsed += 1;
+            // What comes out is canonical: ASCII, and stable when canonicalised again.
+            assert!(url.as_str().is_ascii(), "{input:?}");
+            assert_eq!(
+                CanonicalUrl::parse(url.as_str()).as_ref(),
+                Ok(&url),
+                "{input:?}"
+            );
+        }
+    }
+    assert!(inputs > 800, "{inputs}");
+    assert!(parsed > inputs / 3, "{parsed} of {inputs}");
+}
+
+/// Where WHATWG says a URL opens a special-scheme site, Haven must see the same host.
+#[test]
+fn whatwg_hosts_agree_with_browsers() {
+    let data: serde_json::Value = serde_json::from_str(&shared("whatwg_urltestdata.json")).unwrap();
+    let mut compared = 0;
+    for case in data.as_array().unwrap() {
+        let (Some(input), Some(hostname)) = (
+            case.get("input").and_then(|v| v.as_str()),
+            case.get("hostname").and_then(|v| v.as_str()),
+        ) else {
+            continue;
+        };
+        // Absolute http(s) inputs only (relative ones depend on a base, which checks never have).
+        let lower = input.trim().to_ascii_lowercase();
+        if !(lower.starts_with("http://") || lower.starts_with("https://")) || hostname.is_empty() {
+            continue;
+        }
+        // Safe Browsing drops leading and trailing dots, where browsers keep them.
+        let expected: Vec<&str> = hostname.split('.').filter(|l| !l.is_empty()).collect();
+        let got = CanonicalUrl::parse(input).map(|u| u.host().to_owned());
+        if expected.is_empty() {
+            assert_eq!(got, Err(UrlError::NoHost), "{input:?}");
+        } else {
+            assert_eq!(got.as_deref(), Ok(expected.join(".").as_str()), "{input:?}");
+        }
+        compared += 1;
+    }
+    assert!(compared >= 140, "{compared}");
+}
+
+#[test]
+fn public_suffix_list_tests() {
+    let table = shared("public_suffix_tests.tsv");
+    let mut cases = 0;
+    for line in table
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+    {
+        let (input, expected) = line.split_once('\t').unwrap();
+        let input = if input == "NULL" { "" } else { input };
+        let expected = if expected == "NULL" {
+            None
+        } else {
+            Some(expected)
+        };
+        assert_eq!(registrable_domain(input).as_deref(), expected, "{input:?}");
+        cases += 1;
+    }
+    assert!(cases >= 70, "{cases}");
+}
+
+mod properties {
+    use proptest::prelude::*;
+
+    use super::*;
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// Canonicalising a canonical URL changes nothing.
+        #[test]
+        fn canonicalise_is_idempotent(input in "\\PC{0,80}") {
+            if let Ok(url) = CanonicalUrl::parse(&input) {
+                prop_assert_eq!(CanonicalUrl::parse(url.as_str()), Ok(url.clone()));
+                prop_assert!(url.as_str().is_ascii());
+            }
+        }
+
+        /// URL-shaped input built from the characters that matter most.
+        #[test]
+        fn url_shaped_input_is_safe(input in "(https?:)?[/\\\\]{0,3}[a-zA-Z0-9.%@:\\[\\]#?/ -]{0,40}") {
+            if let Ok(url) = CanonicalUrl::parse(&input) {
+                prop_assert_eq!(CanonicalUrl::parse(url.as_str()), Ok(url.clone()));
+                prop_assert!(!url.host().is_empty());
+                prop_assert!(url.path().starts_with('/'));
+            }
+        }
+
+        /// Any bytes at all are safe input.
+        #[test]
+        fn any_bytes_are_safe_input(input in proptest::collection::vec(any::<u8>(), 0..200)) {
+            let _ = CanonicalUrl::parse_bytes(&input);
+        }
+    }
+}
