@@ -6,7 +6,8 @@
 //! - [`policy`]: age tiers, categories, actions, the default policy matrix and the family's [`Profile`].
 //! - [`verdict`]: the one answer every check returns, with evidence, a child-facing message and help.
 //! - [`i18n`]: the message catalogue (ar, en, es, fr, ru, zh; standard and easy-read) and the help directory.
-//! - [`url`]: reading the host out of a URL.
+//! - [`url`]: the URL engine: Safe Browsing canonicalisation, block lists compiled to memory-mapped files, and
+//!   SafeSearch.
 //!
 //! [`Haven`] ties them together.
 //!
@@ -25,7 +26,7 @@
 //! println!("{}", verdict.message.unwrap().standard.body);
 //! # Ok::<(), haven_core::Error>(())
 //! ```
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 pub mod i18n;
@@ -64,6 +65,7 @@ pub enum Error {
 pub struct Haven {
     catalogue: Arc<Catalogue>,
     help: Arc<HelpDirectory>,
+    urls: url::UrlEngine,
 }
 
 impl Default for Haven {
@@ -73,12 +75,25 @@ impl Default for Haven {
 }
 
 impl Haven {
-    /// An engine with the built-in message catalogue and help directory.
+    /// An engine with the built-in message catalogue, help directory and seed lists (gambling, social media,
+    /// dating, bypass tools).
     pub fn new() -> Haven {
         Haven {
             catalogue: Catalogue::builtin(),
             help: HelpDirectory::builtin(),
+            urls: url::UrlEngine::builtin(),
         }
+    }
+
+    /// This engine with other category lists (for example the built-in ones plus the installed adult list).
+    pub fn with_url_engine(mut self, urls: url::UrlEngine) -> Haven {
+        self.urls = urls;
+        self
+    }
+
+    /// The category lists in use.
+    pub fn url_engine(&self) -> &url::UrlEngine {
+        &self.urls
     }
 
     /// This engine with the app's own message catalogue.
@@ -106,18 +121,24 @@ impl Haven {
 
     /// Whether the child may open a URL.
     ///
-    /// Applies the profile's allow and deny lists and allowlist-only mode; category lists join in as the URL
-    /// engine lands.
+    /// The URL is canonicalised the Safe Browsing way, so encodings, IP notations and `..` tricks reach the
+    /// same verdict as the plain URL. The profile's deny list and allowlist-only mode come first, then the
+    /// category lists; the parent's allow list beats every category but known abuse. When the check allows
+    /// or warns and the URL is a search without SafeSearch, [`Verdict::redirect`] holds the safe version.
     pub fn check_url(&self, profile: &Profile, url: &str) -> Result<Verdict, Error> {
-        let host = url::host_of(url)?;
-        let domain = profile.domain_decision(&host);
-        Ok(Verdict::decide(
-            profile,
-            domain,
-            Vec::new(),
-            &self.catalogue,
-            &self.help,
-        ))
+        let canonical = url::CanonicalUrl::parse(url)?;
+        let domain = profile.domain_decision(canonical.host());
+        let findings = self
+            .urls
+            .check(&canonical)
+            .iter()
+            .map(url::ListMatch::to_finding)
+            .collect();
+        let mut verdict = Verdict::decide(profile, domain, findings, &self.catalogue, &self.help);
+        if verdict.action != Action::Block {
+            verdict.redirect = url::safesearch::rewrite(url, profile.safe_search());
+        }
+        Ok(verdict)
     }
 }
 

@@ -230,6 +230,10 @@ pub struct Verdict {
     pub message: Option<Message>,
     /// Where to find help, when offered.
     pub help: Option<HelpPointer>,
+    /// A safer URL to open instead, when the check allows or warns: the same search with the engine's
+    /// SafeSearch on (see [`crate::url::safesearch`]).
+    #[serde(default)]
+    pub redirect: Option<String>,
 }
 
 impl Verdict {
@@ -371,6 +375,7 @@ impl Verdict {
             evidence,
             message,
             help,
+            redirect: None,
         }
     }
 

@@ -3,6 +3,8 @@
 //! Exit codes: 0 allow, 1 warn, 2 block; 3 usage error, 4 invalid input, 5 invalid profile, 6 other errors.
 //! Error messages never repeat the URL or text being checked.
 
+#![forbid(unsafe_code)]
+
 use std::io::{self, Write};
 use std::path::PathBuf;
 use std::process::ExitCode;

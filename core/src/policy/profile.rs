@@ -13,6 +13,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::{AgeTier, Category, Rule, default_rule};
 use crate::i18n::Language;
+use crate::url::safesearch::SafeSearchMode;
 
 /// Longest accepted profile name, in characters.
 const MAX_NAME_CHARS: usize = 64;
@@ -242,6 +243,7 @@ pub enum DomainDecision<'a> {
 /// language = "fr"         # ar, en, es, fr, ru, zh (default en)
 /// country = "FR"          # optional, chooses help lines
 /// allowlist_only = false  # "walled garden": only allow_domains open
+/// safe_search = "strict"  # off, moderate, strict (default: strict to 15, moderate 16-17, off for adults)
 /// allow_domains = ["wikipedia.org"]
 /// deny_domains = ["example.net"]
 ///
@@ -259,6 +261,7 @@ pub struct Profile {
     allow_domains: DomainList,
     deny_domains: DomainList,
     allowlist_only: bool,
+    safe_search: Option<SafeSearchMode>,
 }
 
 impl Profile {
@@ -277,6 +280,7 @@ impl Profile {
             allow_domains: DomainList::default(),
             deny_domains: DomainList::default(),
             allowlist_only: false,
+            safe_search: None,
         })
     }
 
@@ -393,6 +397,17 @@ impl Profile {
         self.allowlist_only = on;
     }
 
+    /// The SafeSearch mode: the parent's choice, or the tier's default ([`SafeSearchMode::default_for`]).
+    pub fn safe_search(&self) -> SafeSearchMode {
+        self.safe_search
+            .unwrap_or_else(|| SafeSearchMode::default_for(self.tier))
+    }
+
+    /// Sets the SafeSearch mode; `None` follows the tier's default.
+    pub fn set_safe_search(&mut self, mode: Option<SafeSearchMode>) {
+        self.safe_search = mode;
+    }
+
     /// How `host` (normalised, as URL parsing leaves it) relates to this profile's lists.
     ///
     /// The most specific entry wins, so a parent can allow `example.com` yet deny `chat.example.com`.
@@ -486,6 +501,7 @@ impl Profile {
             language: self.language,
             country: self.country,
             allowlist_only: self.allowlist_only,
+            safe_search: self.safe_search,
             allow_domains: self.allow_domains.iter().map(str::to_owned).collect(),
             deny_domains: self.deny_domains.iter().map(str::to_owned).collect(),
             overrides: self
@@ -509,6 +525,8 @@ struct RawProfile {
     country: Option<Country>,
     #[serde(default)]
     allowlist_only: bool,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    safe_search: Option<SafeSearchMode>,
     #[serde(default)]
     allow_domains: Vec<String>,
     #[serde(default)]
@@ -524,6 +542,7 @@ impl RawProfile {
         profile.language = self.language;
         profile.country = self.country;
         profile.allowlist_only = self.allowlist_only;
+        profile.safe_search = self.safe_search;
         for (key, change) in self.overrides {
             let category: Category = key.parse().map_err(|_| {
                 ProfileError::field(

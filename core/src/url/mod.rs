@@ -15,11 +15,22 @@
 //!
 //! Errors never contain the URL: what a child browses is private.
 
+mod builtin;
 mod canon;
+pub mod compiled;
+mod engine;
+pub mod list;
+#[cfg(test)]
+mod list_tests;
+pub mod safesearch;
 #[cfg(test)]
 mod tests;
 
+pub use builtin::{ADULT_EXCLUSIONS, SEED_LISTS, seed_lists};
 pub use canon::{CanonicalUrl, HostKind, lookup_expressions};
+pub use compiled::{CompiledList, CompiledListError};
+pub use engine::{ListMatch, UrlEngine};
+pub use list::{ListError, ListFormat, ListMeta, ParseMode, ParsedList};
 
 /// Longest URL accepted, in bytes (browsers cap URLs around this size too).
 pub const MAX_URL_BYTES: usize = 16 * 1024;
