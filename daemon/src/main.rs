@@ -15,6 +15,7 @@ use haven_core::policy::{AgeTier, Category, Country, Profile, default_rule};
 use haven_core::verdict::{Engine, Evidence, Finding};
 use haven_core::{Action, Haven, Verdict};
 
+mod lists;
 mod render;
 
 /// Haven: on-device content safety for children.
@@ -44,6 +45,12 @@ enum Command {
     },
     /// Print the default policy matrix (category × age tier) as a Markdown table.
     Policy,
+    /// Compile and inspect block lists.
+    #[command(subcommand)]
+    Lists(lists::ListsCommand),
+    /// Work with URLs.
+    #[command(subcommand)]
+    Url(lists::UrlCommand),
 }
 
 #[derive(Subcommand)]
@@ -54,6 +61,9 @@ enum Check {
         who: Who,
         #[command(flatten)]
         format: Format,
+        /// A directory of compiled lists (*.hvl) to use besides the built-in ones.
+        #[arg(long, env = "HAVEN_LISTS_DIR")]
+        lists: Option<PathBuf>,
         /// The URL (a bare domain is read as http://).
         url: String,
     },
@@ -194,9 +204,15 @@ fn main() -> ExitCode {
 fn run(cli: Cli) -> Result<u8, Failure> {
     let mut out = io::stdout().lock();
     match cli.command {
-        Command::Check(Check::Url { who, format, url }) => {
+        Command::Check(Check::Url {
+            who,
+            format,
+            lists,
+            url,
+        }) => {
             let profile = who.profile()?;
             let verdict = Haven::new()
+                .with_url_engine(lists::engine_with(lists.as_deref())?)
                 .check_url(&profile, &url)
                 .map_err(Failure::input)?;
             format.print(&mut out, &verdict, &profile)
@@ -242,6 +258,8 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             write_policy_table(&mut out).map_err(write_failure)?;
             Ok(0)
         }
+        Command::Lists(command) => lists::run_lists(command, &mut out),
+        Command::Url(command) => lists::run_url(command, &mut out),
     }
 }
 

@@ -47,6 +47,9 @@ pub(crate) fn verdict(
             .unwrap_or_default();
         writeln!(out, "evidence: {engine}{source}{rule}")?;
     }
+    if let Some(redirect) = &verdict.redirect {
+        writeln!(out, "safe search: open {redirect} instead")?;
+    }
     if verdict.notify_parent {
         writeln!(out, "the parent will be notified")?;
     }

@@ -268,7 +268,7 @@ fn readme_examples_are_real_output() {
         .filter_map(|l| l.strip_prefix("sample "))
         .map(|l| l.split_whitespace().collect())
         .collect();
-    assert_eq!(samples.len(), 4);
+    assert_eq!(samples.len(), 6);
     for args in &samples {
         let out = haven(args);
         let shown = format!(

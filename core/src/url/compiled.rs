@@ -85,6 +85,19 @@ pub struct CompiledMeta {
     pub source_sha256: Option<String>,
 }
 
+/// How many entries of each kind a compiled list holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct EntryCounts {
+    /// Blocked domains (each with its subdomains).
+    pub domains: usize,
+    /// Blocked URL expressions (`host/path`).
+    pub expressions: usize,
+    /// Excepted domains.
+    pub exception_domains: usize,
+    /// Excepted URL expressions.
+    pub exception_expressions: usize,
+}
+
 /// Compiles a parsed list into the on-disk form.
 pub fn compile(list: &ParsedList) -> Vec<u8> {
     let meta = CompiledMeta {
@@ -367,6 +380,17 @@ impl CompiledList {
     /// The checksum stored in (and verified against) the file.
     pub fn checksum(&self) -> u64 {
         self.checksum
+    }
+
+    /// Entries per section.
+    pub fn counts(&self) -> EntryCounts {
+        let len = |kind: SectionKind| self.sections.get(kind as usize).map_or(0, |s| s.len);
+        EntryCounts {
+            domains: len(SectionKind::Domains),
+            expressions: len(SectionKind::Expressions),
+            exception_domains: len(SectionKind::ExceptionDomains),
+            exception_expressions: len(SectionKind::ExceptionExpressions),
+        }
     }
 
     /// Number of blocked domains.

@@ -277,6 +277,15 @@ pub struct ParsedList {
 impl ParsedList {
     /// Parses list text.
     pub fn parse(text: &str, options: &ListOptions) -> Result<ParsedList, ListError> {
+        ParsedList::parse_with_progress(text, options, |_| {})
+    }
+
+    /// Parses list text, reporting how many bytes are done every 65,536 lines (for progress bars).
+    pub fn parse_with_progress(
+        text: &str,
+        options: &ListOptions,
+        mut progress: impl FnMut(usize),
+    ) -> Result<ParsedList, ListError> {
         if text.len() > MAX_LIST_BYTES {
             return Err(ListError::TooLarge {
                 max: MAX_LIST_BYTES,
@@ -307,8 +316,13 @@ impl ParsedList {
 
         let mut sections = Sections::default();
         let mut report = ParseReport::default();
+        let mut done = 0;
         for (number, line) in text.lines().enumerate() {
             report.lines += 1;
+            done += line.len() + 1;
+            if number % 65_536 == 65_535 {
+                progress(done.min(text.len()));
+            }
             let outcome = if line.len() > 4096 {
                 Err(LineProblem::TooLong)
             } else {
@@ -335,6 +349,7 @@ impl ParsedList {
                 }
             }
         }
+        progress(text.len());
         let read = sections.domains.len()
             + sections.expressions.len()
             + sections.exception_domains.len()
