@@ -35,7 +35,7 @@ sample check url --profile fixtures/profiles/mia-under9.toml https://www.bbc.co.
 sample check url --profile fixtures/profiles/mia-under9.toml https://www.example.com/
 sample check url --profile fixtures/profiles/leo-11.toml https://videos.example.net/clip
 sample preview --profile fixtures/profiles/sara-15.json --country GB bullying
-sample check url --age 14 "https://www.bet365.com/%2E%2E/en/"
-sample check url --age 10 "https://www.google.com/search?q=volcanoes"
+sample check url --age 14 https://www.bet365.com/%2E%2E/en/
+sample check url --age 10 https://www.google.com/search?q=volcanoes
 echo "\$ haven lists info .haven/lists/adult.hvl"
 "$haven" lists info .haven/lists/adult.hvl

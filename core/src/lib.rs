@@ -176,5 +176,12 @@ mod tests {
         assert_all::<HelpDirectory>();
         assert_all::<i18n::HelpError>();
         assert_all::<url::UrlError>();
+        assert_all::<url::CanonicalUrl>();
+        assert_all::<url::UrlEngine>();
+        assert_all::<url::CompiledList>();
+        assert_all::<url::CompiledListError>();
+        assert_all::<url::ParsedList>();
+        assert_all::<url::ListError>();
+        assert_all::<url::ListMatch>();
     }
 }
