@@ -12,6 +12,7 @@
 //! `url` crate's IDNA processing), `\` counts as `/`, any number of slashes may follow the scheme, and
 //! `http:example.com` means `http://example.com`.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::ops::Range;
 
@@ -65,11 +66,91 @@ impl CanonicalUrl {
         if input.len() > MAX_URL_BYTES {
             return Err(UrlError::TooLong { max: MAX_URL_BYTES });
         }
-        let cleaned: Vec<u8> = input
+        match CanonicalUrl::already_plain(input) {
+            Some(url) => Ok(url),
+            None => CanonicalUrl::parse_general(input),
+        }
+    }
+
+    /// The common case in one pass: `http(s)://` or `ws(s)://`, a plain domain name (see [`simple_domain`]),
+    /// perhaps a port, then a path and query of printable ASCII without `%`, `#` or `\\`, whose path has no
+    /// empty, `.` or `..` segment. For such a URL every canonicalisation step is the identity but for case and
+    /// the port, which is what this builds; anything else goes the general way (a property test checks that
+    /// both ways agree).
+    pub(crate) fn already_plain(input: &[u8]) -> Option<CanonicalUrl> {
+        let (scheme, rest) = if starts_with_ignore_case(input, b"https://") {
+            ("https", input.get(8..)?)
+        } else if starts_with_ignore_case(input, b"http://") {
+            ("http", input.get(7..)?)
+        } else if starts_with_ignore_case(input, b"wss://") {
+            ("wss", input.get(6..)?)
+        } else if starts_with_ignore_case(input, b"ws://") {
+            ("ws", input.get(5..)?)
+        } else {
+            return None;
+        };
+        let authority_end = rest
             .iter()
-            .copied()
-            .filter(|b| !matches!(b, b'\t' | b'\r' | b'\n'))
-            .collect();
+            .position(|&b| b == b'/' || b == b'?')
+            .unwrap_or(rest.len());
+        let (authority, path_and_query) = rest.split_at(authority_end);
+        let host = match authority.iter().position(|&b| b == b':') {
+            Some(at) => {
+                if !authority.get(at + 1..)?.iter().all(u8::is_ascii_digit) {
+                    return None;
+                }
+                authority.get(..at)?
+            }
+            None => authority,
+        };
+        let host = simple_domain(host)?;
+        let query_at = path_and_query.iter().position(|&b| b == b'?');
+        let path = path_and_query.get(..query_at.unwrap_or(path_and_query.len()))?;
+        // Branch-free scans: every byte printable and plain, no `//` or `/.` in the path.
+        let plain = path_and_query
+            .iter()
+            .fold(true, |ok, &b| ok & byte_class(&PLAIN_BYTE, b));
+        let dot_or_empty_segment = path.windows(2).fold(false, |found, pair| {
+            found | ((pair.first() == Some(&b'/')) & matches!(pair.get(1), Some(b'/' | b'.')))
+        });
+        if !plain || dot_or_empty_segment {
+            return None;
+        }
+        let mut text = Vec::with_capacity(scheme.len() + 4 + host.len() + path_and_query.len());
+        text.extend_from_slice(scheme.as_bytes());
+        text.extend_from_slice(b"://");
+        let host_start = text.len();
+        text.extend_from_slice(&host);
+        let host_end = text.len();
+        if path.first() != Some(&b'/') {
+            text.push(b'/');
+        }
+        text.extend_from_slice(path);
+        let path_end = text.len();
+        text.extend_from_slice(path_and_query.get(path.len()..)?);
+        Some(CanonicalUrl {
+            scheme_len: scheme.len(),
+            host: host_start..host_end,
+            path_end,
+            text: String::from_utf8(text).ok()?,
+            kind: HostKind::Domain,
+        })
+    }
+
+    /// Every Safe Browsing step, for any input.
+    pub(crate) fn parse_general(input: &[u8]) -> Result<CanonicalUrl, UrlError> {
+        // Most URLs need no cleaning, unescaping or path resolution: those steps borrow instead of copying.
+        let cleaned: Cow<'_, [u8]> = if input.iter().any(|b| matches!(b, b'\t' | b'\r' | b'\n')) {
+            Cow::Owned(
+                input
+                    .iter()
+                    .copied()
+                    .filter(|b| !matches!(b, b'\t' | b'\r' | b'\n'))
+                    .collect(),
+            )
+        } else {
+            Cow::Borrowed(input)
+        };
         let trimmed = trim_controls(&cleaned);
         if trimmed.is_empty() {
             return Err(UrlError::Empty);
@@ -78,7 +159,11 @@ impl CanonicalUrl {
             Some(at) => trimmed.get(..at).unwrap_or_default(),
             None => trimmed,
         };
-        let unescaped = unescape_fully(without_fragment);
+        let unescaped: Cow<'_, [u8]> = if without_fragment.contains(&b'%') {
+            Cow::Owned(unescape_fully(without_fragment))
+        } else {
+            Cow::Borrowed(without_fragment)
+        };
         let (scheme, rest) = split_scheme(&unescaped)?;
         // After the scheme, any run of slashes (or backslashes) introduces the authority.
         let rest = trim_start_matches(rest, |b| b == b'/' || b == b'\\');
@@ -246,7 +331,7 @@ fn split_scheme(url: &[u8]) -> Result<(&'static str, &[u8]), UrlError> {
 }
 
 /// The canonical host of an authority (`user:pass@host:port`), unescaped but not yet re-escaped.
-fn canonical_host(authority: &[u8]) -> Result<(Vec<u8>, HostKind), UrlError> {
+fn canonical_host(authority: &[u8]) -> Result<(Cow<'_, [u8]>, HostKind), UrlError> {
     let host_port = match authority.iter().rposition(|&b| b == b'@') {
         Some(at) => authority.get(at + 1..).unwrap_or_default(),
         None => authority,
@@ -260,7 +345,9 @@ fn canonical_host(authority: &[u8]) -> Result<(Vec<u8>, HostKind), UrlError> {
         let literal = host_port.get(..=close).unwrap_or_default();
         let literal = std::str::from_utf8(literal).map_err(|_| UrlError::Malformed)?;
         return match ::url::Host::parse(literal) {
-            Ok(::url::Host::Ipv6(ip)) => Ok((format!("[{ip}]").into_bytes(), HostKind::Ipv6)),
+            Ok(::url::Host::Ipv6(ip)) => {
+                Ok((Cow::Owned(format!("[{ip}]").into_bytes()), HostKind::Ipv6))
+            }
             _ => Err(UrlError::Malformed),
         };
     }
@@ -271,6 +358,9 @@ fn canonical_host(authority: &[u8]) -> Result<(Vec<u8>, HostKind), UrlError> {
         }
         None => host_port,
     };
+    if let Some(simple) = simple_domain(host) {
+        return Ok((simple, HostKind::Domain));
+    }
     let host = collapse_dots(host);
     if host.is_empty() {
         return Err(UrlError::NoHost);
@@ -284,17 +374,90 @@ fn canonical_host(authority: &[u8]) -> Result<(Vec<u8>, HostKind), UrlError> {
     // Safe Browsing's canonical form still exists for them.
     if let Ok(text) = std::str::from_utf8(&host) {
         match ::url::Host::parse(text) {
-            Ok(::url::Host::Ipv4(ip)) => return Ok((ip.to_string().into_bytes(), HostKind::Ipv4)),
+            Ok(::url::Host::Ipv4(ip)) => {
+                return Ok((Cow::Owned(ip.to_string().into_bytes()), HostKind::Ipv4));
+            }
             Ok(::url::Host::Domain(domain)) => {
                 let domain = collapse_dots(domain.as_bytes());
                 if !domain.is_empty() {
-                    return Ok((domain, HostKind::Domain));
+                    return Ok((Cow::Owned(domain), HostKind::Domain));
                 }
             }
             _ => {}
         }
     }
-    Ok((host.to_ascii_lowercase(), HostKind::Domain))
+    Ok((Cow::Owned(host.to_ascii_lowercase()), HostKind::Domain))
+}
+
+/// The common case, decided without the URL Standard's host parser: an ASCII name of letters, digits, `-` and
+/// `_`, with dots only between labels, and no label that could make it an IPv4 address (the last label
+/// numeric or hex) or need IDNA validation (`xn--`). The host parser would return such a name unchanged
+/// but for case, so lower-casing it is the whole canonicalisation.
+fn simple_domain(host: &[u8]) -> Option<Cow<'_, [u8]>> {
+    // Branch-free class scan, then the rare cases by search.
+    let (valid, upper) = host.iter().fold((true, false), |(valid, upper), &b| {
+        let class = byte_class(&HOST_CLASS, b);
+        (valid & (class != 0), upper | (class == 2))
+    });
+    let empty_label = host.first() == Some(&b'.')
+        || host.last() == Some(&b'.')
+        || host.windows(2).any(|pair| pair == b"..");
+    if !valid || host.is_empty() || empty_label {
+        return None;
+    }
+    let last = host.rsplit(|&b| b == b'.').next()?;
+    let numeric = last.iter().all(u8::is_ascii_digit);
+    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"));
+    let punycode = host.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--"));
+    if numeric || hex || punycode {
+        return None;
+    }
+    Some(if upper {
+        Cow::Owned(host.to_ascii_lowercase())
+    } else {
+        Cow::Borrowed(host)
+    })
+}
+
+/// A byte's entry in a 256-entry table.
+#[allow(clippy::indexing_slicing)] // a u8 always indexes a 256-entry table
+fn byte_class<T: Copy>(table: &[T; 256], b: u8) -> T {
+    table[usize::from(b)]
+}
+
+/// Host bytes: 0 not allowed in a plain name, 1 lower-case letter, digit, `-`, `_` or `.`, 2 upper-case letter.
+#[allow(clippy::indexing_slicing)] // b < 256 indexes a 256-entry table
+static HOST_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => 1,
+            b'A'..=b'Z' => 2,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// Path and query bytes that canonicalisation leaves alone: printable ASCII but `%`, `#` and `\\`.
+#[allow(clippy::indexing_slicing)] // b < 256 indexes a 256-entry table
+static PLAIN_BYTE: [bool; 256] = {
+    let mut table = [false; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] =
+            b > 0x20 && b < 0x7f && b != b'%' as usize && b != b'#' as usize && b != b'\\' as usize;
+        b += 1;
+    }
+    table
+};
+
+fn starts_with_ignore_case(bytes: &[u8], prefix: &[u8]) -> bool {
+    bytes
+        .get(..prefix.len())
+        .is_some_and(|p| p.eq_ignore_ascii_case(prefix))
 }
 
 /// `:` followed by digits (or nothing) is a port, which canonical URLs drop.
@@ -320,7 +483,13 @@ fn collapse_dots(host: &[u8]) -> Vec<u8> {
 
 /// Resolves `.` and `..`, collapses runs of slashes, and keeps a trailing slash where the path ends in a
 /// directory.
-fn canonical_path(path: &[u8]) -> Vec<u8> {
+fn canonical_path(path: &[u8]) -> Cow<'_, [u8]> {
+    let plain = path.first() == Some(&b'/')
+        && !path.contains(&b'\\')
+        && !path.windows(2).any(|pair| pair == b"//" || pair == b"/.");
+    if plain {
+        return Cow::Borrowed(path);
+    }
     let mut segments: Vec<&[u8]> = Vec::new();
     let mut directory = true;
     for segment in path.split(|&b| b == b'/' || b == b'\\') {
@@ -348,7 +517,7 @@ fn canonical_path(path: &[u8]) -> Vec<u8> {
     if directory || segments.is_empty() {
         out.push(b'/');
     }
-    out
+    Cow::Owned(out)
 }
 
 /// Appends `bytes`, escaping those Safe Browsing escapes: ≤ 0x20, ≥ 0x7f, `#` and `%`.
@@ -356,8 +525,14 @@ fn escape_into(out: &mut String, bytes: &[u8]) {
     fn hex_digit(n: u8) -> char {
         char::from(if n < 10 { b'0' + n } else { b'A' + n - 10 })
     }
+    let escaped = |b: u8| b <= 0x20 || b >= 0x7f || b == b'#' || b == b'%';
+    if !bytes.iter().any(|&b| escaped(b)) {
+        // Nothing to escape means printable ASCII only.
+        out.push_str(std::str::from_utf8(bytes).unwrap_or_default());
+        return;
+    }
     for &b in bytes {
-        if b <= 0x20 || b >= 0x7f || b == b'#' || b == b'%' {
+        if escaped(b) {
             out.push('%');
             out.push(hex_digit(b >> 4));
             out.push(hex_digit(b & 0xf));

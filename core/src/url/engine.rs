@@ -9,28 +9,47 @@ use super::{CanonicalUrl, HostKind};
 use crate::policy::Category;
 use crate::verdict::{Engine, Evidence, Finding};
 
-/// A list that matched a URL: which list, which version, which expression.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A list that matched a URL: which list (id, version, category) and which expression.
+#[derive(Debug, Clone)]
 pub struct ListMatch {
-    /// The list's id.
-    pub list_id: String,
-    /// The list's version.
-    pub version: String,
-    /// The list's category.
-    pub category: Category,
-    /// The most specific expression of the URL found in the list (`example.com` for a domain entry,
-    /// `example.com/videos/` for a URL-prefix entry).
-    pub expression: String,
+    list: Arc<CompiledList>,
+    expression: String,
 }
 
 impl ListMatch {
+    /// The list's id.
+    pub fn list_id(&self) -> &str {
+        &self.list.meta().list.id
+    }
+
+    /// The list's version.
+    pub fn version(&self) -> &str {
+        &self.list.meta().list.version
+    }
+
+    /// The list's category.
+    pub fn category(&self) -> Category {
+        self.list.meta().list.category
+    }
+
+    /// The most specific expression of the URL found in the list (`example.com` for a domain entry,
+    /// `example.com/videos/` for a URL-prefix entry).
+    pub fn expression(&self) -> &str {
+        &self.expression
+    }
+
+    /// The list itself.
+    pub fn list(&self) -> &CompiledList {
+        &self.list
+    }
+
     /// The match as a verdict finding, with the list, version and expression as evidence.
     pub fn to_finding(&self) -> Finding {
         Finding {
-            category: self.category,
+            category: self.category(),
             confidence: 1.0,
             evidence: Evidence::new(Engine::Url)
-                .with_source(&self.list_id, &self.version)
+                .with_source(self.list_id(), self.version())
                 .with_rule(&self.expression),
         }
     }
@@ -52,7 +71,7 @@ impl ListMatch {
 /// let list = ParsedList::parse("# id: games\n# category: gambling\n# version: 1\ncasino.example\n", &ListOptions::default())?;
 /// let engine = UrlEngine::new().with_list(CompiledList::from_bytes(compiled::compile(&list))?);
 /// let hits = engine.check(&CanonicalUrl::parse("https://www.casino.example/slots")?);
-/// assert_eq!(hits[0].expression, "casino.example");
+/// assert_eq!(hits[0].expression(), "casino.example");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 #[derive(Debug, Clone, Default)]
@@ -84,7 +103,6 @@ impl UrlEngine {
             return matches;
         }
         let hosts = host_suffixes(url);
-        let host_fps: Vec<u64> = hosts.iter().map(|h| fingerprint(h)).collect();
         let mut expressions: Option<Vec<(String, u64)>> = None;
         for list in &self.lists {
             let mut hit: Option<String> = None;
@@ -104,25 +122,21 @@ impl UrlEngine {
                     .map(|(e, _)| e.clone());
             }
             if list.has(SectionKind::ExceptionDomains)
-                && host_fps
+                && hosts
                     .iter()
-                    .any(|fp| list.contains(SectionKind::ExceptionDomains, *fp))
+                    .any(|(_, fp)| list.contains(SectionKind::ExceptionDomains, *fp))
             {
                 continue;
             }
             if hit.is_none() {
                 hit = hosts
                     .iter()
-                    .zip(&host_fps)
-                    .find(|(_, fp)| list.contains(SectionKind::Domains, **fp))
+                    .find(|(_, fp)| list.contains(SectionKind::Domains, *fp))
                     .map(|(h, _)| (*h).to_owned());
             }
             if let Some(expression) = hit {
-                let meta = &list.meta().list;
                 matches.push(ListMatch {
-                    list_id: meta.id.clone(),
-                    version: meta.version.clone(),
-                    category: meta.category,
+                    list: Arc::clone(list),
                     expression,
                 });
             }
@@ -131,12 +145,46 @@ impl UrlEngine {
     }
 }
 
-/// The host and every parent domain, most specific first, down to (not including) the top-level domain, which
-/// lists cannot hold. An IP address, or a host ending in a number (`9.10.1.2.3`, which is no IPv4 address
-/// but whose suffixes would look like one), only as itself.
-fn host_suffixes(url: &CanonicalUrl) -> Vec<&str> {
+/// Host suffixes with their fingerprints: up to 16 on the stack (no allocation for any ordinary host), the
+/// rest of a deeper host on the heap.
+struct Suffixes<'a> {
+    inline: [(&'a str, u64); 16],
+    len: usize,
+    spill: Vec<(&'a str, u64)>,
+}
+
+impl<'a> Suffixes<'a> {
+    fn push(&mut self, suffix: &'a str) {
+        let entry = (suffix, fingerprint(suffix));
+        match self.inline.get_mut(self.len) {
+            Some(slot) => {
+                *slot = entry;
+                self.len += 1;
+            }
+            None => self.spill.push(entry),
+        }
+    }
+
+    fn iter(&self) -> impl Iterator<Item = &(&'a str, u64)> {
+        self.inline
+            .get(..self.len)
+            .unwrap_or_default()
+            .iter()
+            .chain(&self.spill)
+    }
+}
+
+/// The host and every parent domain with their fingerprints, most specific first, down to (not including)
+/// the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
+/// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
+fn host_suffixes(url: &CanonicalUrl) -> Suffixes<'_> {
     let host = url.host();
-    let mut out = vec![host];
+    let mut out = Suffixes {
+        inline: [("", 0); 16],
+        len: 0,
+        spill: Vec::new(),
+    };
+    out.push(host);
     let numeric_end = host
         .rsplit('.')
         .next()
@@ -154,10 +202,10 @@ fn host_suffixes(url: &CanonicalUrl) -> Vec<&str> {
     out
 }
 
-fn expression_fingerprints(url: &CanonicalUrl, hosts: &[&str]) -> Vec<(String, u64)> {
+fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(String, u64)> {
     let paths = path_prefixes(url);
-    let mut out = Vec::with_capacity(hosts.len() * paths.len());
-    for host in hosts {
+    let mut out = Vec::new();
+    for (host, _) in hosts.iter() {
         for path in &paths {
             let expression = format!("{host}{path}");
             let fp = fingerprint(&expression);

@@ -39,6 +39,40 @@ fn c_unescape(text: &str) -> Vec<u8> {
     out
 }
 
+/// Both ways through canonicalisation, on the reference table and on plain URLs.
+#[test]
+fn plain_urls_take_the_one_pass_path() {
+    for url in [
+        "http://www.example.com/",
+        "https://WWW.Example.com:8443/a/b.html?x=1&y=/./",
+        "wss://chat.example/socket",
+        "http://example.com",
+        "http://example.com?q",
+    ] {
+        let fast = CanonicalUrl::already_plain(url.as_bytes()).unwrap_or_else(|| panic!("{url}"));
+        assert_eq!(
+            Ok(fast),
+            CanonicalUrl::parse_general(url.as_bytes()),
+            "{url}"
+        );
+    }
+    for url in [
+        "http://a.example/%41",
+        "http://a.example/./x",
+        "http://a.example//x",
+        "http://1.2.3.4/",
+        "http://xn--bcher-kva.de/",
+        "http://a.example/x#f",
+        "http://u@a.example/",
+        "http://a.example./",
+    ] {
+        assert!(
+            CanonicalUrl::already_plain(url.as_bytes()).is_none(),
+            "{url}"
+        );
+    }
+}
+
 #[test]
 fn safe_browsing_canonicalisation_table() {
     let table = shared("safe_browsing_canonicalization.tsv");
@@ -292,6 +326,29 @@ mod properties {
                 prop_assert_eq!(CanonicalUrl::parse(url.as_str()), Ok(url.clone()));
                 prop_assert!(!url.host().is_empty());
                 prop_assert!(url.path().starts_with('/'));
+            }
+        }
+
+        /// The fast path for plain names gives exactly what the URL Standard's host parser gives.
+        #[test]
+        fn simple_hosts_match_the_host_parser(host in "[a-zA-Z0-9_-]{1,8}(\\.[a-zA-Z0-9_-]{1,8}){0,3}") {
+            let expected = match ::url::Host::parse(&host) {
+                Ok(::url::Host::Domain(domain)) => domain,
+                Ok(::url::Host::Ipv4(ip)) => ip.to_string(),
+                _ => host.to_ascii_lowercase(),
+            };
+            if let Ok(url) = CanonicalUrl::parse(&format!("http://{host}/")) {
+                prop_assert_eq!(url.host(), expected.as_str());
+            }
+        }
+
+        /// The one-pass path for plain URLs agrees with the general one wherever it applies.
+        #[test]
+        fn plain_path_agrees_with_the_general_path(
+            input in "(?i:https?|wss?)://[a-zA-Z0-9._-]{1,12}(:[0-9]{0,3})?([/?][a-zA-Z0-9./?=&;:@!$~*'()+,_-]{0,20}){0,3}"
+        ) {
+            if let Some(fast) = CanonicalUrl::already_plain(input.as_bytes()) {
+                prop_assert_eq!(Ok(fast), CanonicalUrl::parse_general(input.as_bytes()), "{}", input);
             }
         }
 
