@@ -135,7 +135,7 @@ impl Haven {
             .map(url::ListMatch::to_finding)
             .collect();
         let mut verdict = Verdict::decide(profile, domain, findings, &self.catalogue, &self.help);
-        if verdict.action != Action::Block {
+        if verdict.action != Action::Block && url::safesearch::is_search_host(canonical.host()) {
             verdict.redirect = url::safesearch::rewrite(url, profile.safe_search());
         }
         Ok(verdict)

@@ -1,39 +1,15 @@
 //! Runs the real `haven` binary: exit codes, JSON output, errors, profile files, and the README's policy table.
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a test failure
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
+use std::process::Output;
 
-fn haven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_haven"))
-        .args(args)
-        .current_dir(repo())
-        .output()
-        .unwrap()
-}
+use common::{code, haven, json, repo, stdout};
 
 /// `haven check url ARGS...`
 fn check_url(args: &[&str]) -> Output {
     haven(&[&["check", "url"], args].concat())
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn json(output: &Output) -> serde_json::Value {
-    serde_json::from_slice(&output.stdout).unwrap()
 }
 
 #[test]

@@ -2,38 +2,13 @@
 //! files, including the installed default adult list.
 #![allow(clippy::unwrap_used)] // test helpers: a panic is a test failure
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
+use std::path::Path;
+use std::process::Command;
+
+use common::{code, haven, repo, stderr, stdout};
 use sha2::Digest;
-
-fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .unwrap()
-        .to_path_buf()
-}
-
-fn haven(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_haven"))
-        .args(args)
-        .current_dir(repo())
-        .env_remove("HAVEN_LISTS_DIR")
-        .output()
-        .unwrap()
-}
-
-fn code(output: &Output) -> i32 {
-    output.status.code().unwrap()
-}
-
-fn stdout(output: &Output) -> String {
-    String::from_utf8(output.stdout.clone()).unwrap()
-}
-
-fn stderr(output: &Output) -> String {
-    String::from_utf8(output.stderr.clone()).unwrap()
-}
 
 fn path_str(path: &Path) -> &str {
     path.to_str().unwrap()

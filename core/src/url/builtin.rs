@@ -4,6 +4,8 @@
 //! bare `Haven::new()` already knows them. The large adult list is installed separately by the set-up script
 //! (it is 57 MB of text) and opened from its compiled file.
 
+use std::sync::OnceLock;
+
 use super::compiled::compile;
 use super::list::{ListError, ListOptions, ParsedList};
 use super::{CompiledList, UrlEngine};
@@ -38,16 +40,22 @@ pub fn seed_lists() -> Result<Vec<ParsedList>, ListError> {
 }
 
 impl UrlEngine {
-    /// An engine with the built-in seed lists (gambling, social media, dating, bypass tools).
+    /// An engine with the built-in seed lists (gambling, social media, dating, bypass tools), compiled once
+    /// per process and shared.
     pub fn builtin() -> UrlEngine {
-        let mut engine = UrlEngine::new();
-        // The seed lists are checked by the test suite; a list that failed to parse would be left out
-        // rather than take every other check down.
-        for list in seed_lists().unwrap_or_default() {
-            if let Ok(compiled) = CompiledList::from_bytes(compile(&list)) {
-                engine = engine.with_list(compiled);
-            }
-        }
-        engine
+        static BUILTIN: OnceLock<UrlEngine> = OnceLock::new();
+        BUILTIN
+            .get_or_init(|| {
+                let mut engine = UrlEngine::new();
+                // The seed lists are checked by the test suite; a list that failed to parse would be left
+                // out rather than take every other check down.
+                for list in seed_lists().unwrap_or_default() {
+                    if let Ok(compiled) = CompiledList::from_bytes(compile(&list)) {
+                        engine = engine.with_list(compiled);
+                    }
+                }
+                engine
+            })
+            .clone()
     }
 }

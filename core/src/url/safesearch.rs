@@ -187,6 +187,15 @@ pub fn rewrite(url: &str, mode: SafeSearchMode) -> Option<String> {
     Some(parsed.into())
 }
 
+/// Whether `host` (canonical) belongs to a search engine whose URLs [`rewrite`] may change: a cheap test
+/// that spares other URLs the full parse.
+pub(crate) fn is_search_host(host: &str) -> bool {
+    matches!(
+        engine_of(host),
+        Some(Engine::Google | Engine::Bing | Engine::DuckDuckGo)
+    )
+}
+
 fn has_query(url: &::url::Url) -> bool {
     url.query_pairs().any(|(k, _)| k == "q")
 }
