@@ -59,8 +59,8 @@ pub enum UrlError {
     NoHost,
 }
 
-/// The normalised host of a web URL: lower case, internationalised names as punycode, no trailing dot, IPv6
-/// addresses without brackets, IPv4 in dotted decimal (whatever form it was written in).
+/// The canonical host of a web URL ([`CanonicalUrl::host`]): lower case, internationalised names as punycode, no
+/// leading or trailing dots, IPv6 addresses in brackets, IPv4 in dotted decimal (whatever form it was written in).
 ///
 /// A bare host or a URL without a scheme (`example.com/path`) is read as `http://`.
 ///
