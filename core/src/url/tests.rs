@@ -302,6 +302,65 @@ fn public_suffix_list_tests() {
     assert!(cases >= 70, "{cases}");
 }
 
+// host_of: the canonical host alone.
+#[test]
+fn hosts_are_normalised() {
+    let cases = [
+        ("https://WWW.Example.COM./a?b#c", "www.example.com"),
+        ("example.com", "example.com"),
+        ("example.com/path?q=1", "example.com"),
+        ("example.com:8080/x", "example.com"),
+        ("localhost:3000", "localhost"),
+        ("http://user:pass@Example.org:81/", "example.org"),
+        ("https://bücher.de/", "xn--bcher-kva.de"),
+        ("http://3279880203/", "195.127.0.11"),
+        ("http://0x7f.1/", "127.0.0.1"),
+        ("http://[::1]:80/", "[::1]"),
+        ("ws://chat.example.net/socket", "chat.example.net"),
+        ("  https://example.com  ", "example.com"),
+    ];
+    for (input, host) in cases {
+        assert_eq!(host_of(input).as_deref(), Ok(host), "{input}");
+    }
+}
+
+#[test]
+fn bad_urls_are_typed_errors() {
+    let cases = [
+        ("", UrlError::Empty),
+        ("   ", UrlError::Empty),
+        ("mailto:someone@example.com", UrlError::UnsupportedScheme),
+        ("ftp://example.com/file", UrlError::UnsupportedScheme),
+        ("javascript:alert(1)", UrlError::UnsupportedScheme),
+        ("http://", UrlError::NoHost),
+        ("http://user@:80/", UrlError::NoHost),
+        ("http://example.com:port/", UrlError::Malformed),
+        ("http://[::1/", UrlError::Malformed),
+    ];
+    for (input, error) in cases {
+        assert_eq!(host_of(input), Err(error), "{input:?}");
+    }
+    let long = format!("https://example.com/{}", "a".repeat(MAX_URL_BYTES));
+    assert_eq!(
+        host_of(&long),
+        Err(UrlError::TooLong { max: MAX_URL_BYTES })
+    );
+}
+
+#[test]
+fn errors_never_repeat_the_url() {
+    for input in [
+        "http://secret-site.example/",
+        "mailto:secret@example.com",
+        "http://[secret",
+    ] {
+        if let Err(e) = host_of(input) {
+            assert!(!e.to_string().contains("secret"), "{e}");
+            assert!(!format!("{e:?}").contains("secret"), "{e:?}");
+        }
+    }
+}
+
 mod properties {
     use proptest::prelude::*;
 
