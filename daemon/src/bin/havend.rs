@@ -1,0 +1,4 @@
+//! `havend`: Haven's local daemon (being written).
+#![forbid(unsafe_code)]
+
+fn main() {}

@@ -1,0 +1,1 @@
+//! The DNS filter (being written).
