@@ -1,0 +1,516 @@
+//! Every endpoint, errors, the Unix socket, the parent credential and its back-off, the audit log.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use haven_daemon::http::{OPENAPI, ROUTES};
+use hyper::{Method, StatusCode};
+use serde_json::{Value, json};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use crate::harness::{PASSPHRASE, TestDaemon};
+
+const MT: tokio::runtime::RuntimeFlavor = tokio::runtime::RuntimeFlavor::MultiThread;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_document_lists_exactly_the_served_routes() {
+    assert_eq!(tokio::runtime::Handle::current().runtime_flavor(), MT);
+    let d = TestDaemon::start(|_, _| {}).await;
+    let served = d.get("/openapi.json").await;
+    assert_eq!(served.status, StatusCode::OK);
+    assert_eq!(served.text(), OPENAPI);
+    let doc = served.json();
+    assert_eq!(doc["openapi"], "3.1.0");
+    let mut documented = BTreeSet::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for method in item.as_object().unwrap().keys() {
+            if ["get", "put", "post", "delete", "patch"].contains(&method.as_str()) {
+                documented.insert((method.clone(), path.clone()));
+            }
+        }
+    }
+    let routes: BTreeSet<(String, String)> = ROUTES
+        .iter()
+        .map(|(m, p)| ((*m).to_owned(), (*p).to_owned()))
+        .collect();
+    assert_eq!(documented, routes);
+
+    // Every documented route is really served: none answers "no such endpoint" or "wrong method".
+    d.set_passphrase();
+    for (method, path) in &routes {
+        let path = path.replace("{id}", "default");
+        let method = Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
+        let reply = d.parent(method.clone(), &path, PASSPHRASE, None).await;
+        assert_ne!(reply.status, StatusCode::NOT_FOUND, "{method} {path}");
+        assert_ne!(
+            reply.status,
+            StatusCode::METHOD_NOT_ALLOWED,
+            "{method} {path}"
+        );
+    }
+    let missing = d.get("/v1/nothing").await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+    assert_eq!(missing.error(), "not_found");
+    let wrong = d.get("/v1/check/url").await;
+    assert_eq!(wrong.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(wrong.error(), "method_not_allowed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn check_url_gives_the_verdict_for_the_profile() {
+    let d = TestDaemon::start(|dir, _| {
+        let profiles = dir.join("data/profiles");
+        std::fs::create_dir_all(&profiles).unwrap();
+        std::fs::write(
+            profiles.join("adult.toml"),
+            "name = \"Parent\"\ntier = \"adult\"\n",
+        )
+        .unwrap();
+        let leo = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../fixtures/profiles/leo-11.toml"
+        ))
+        .unwrap();
+        std::fs::write(profiles.join("leo.toml"), leo).unwrap();
+    })
+    .await;
+
+    // The default profile is the embedded strictest one: gambling (a built-in seed list) is blocked.
+    let reply = d
+        .post_json(
+            "/v1/check/url",
+            &json!({ "url": "https://www.bet365.com/%2E%2E/en/" }),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    let body = reply.json();
+    assert_eq!(body["profile"], "default");
+    assert_eq!(body["verdict"]["action"], "block");
+    assert_eq!(body["verdict"]["categories"][0]["category"], "gambling");
+    assert_eq!(body["verdict"]["evidence"][0]["engine"], "url");
+    assert!(body["verdict"]["message"]["standard"]["title"].is_string());
+
+    assert_eq!(
+        d.action("https://www.bet365.com/", Some("adult")).await,
+        "allow"
+    );
+    assert_eq!(
+        d.action("https://videos.example.net/x", Some("leo")).await,
+        "block"
+    );
+    assert_eq!(
+        d.action("https://en.wikipedia.org/wiki/Volcano", Some("leo"))
+            .await,
+        "allow"
+    );
+
+    // A search is allowed with its SafeSearch version.
+    let reply = d
+        .post_json(
+            "/v1/check/url",
+            &json!({ "url": "https://www.google.com/search?q=volcanoes", "profile": "leo" }),
+        )
+        .await;
+    let redirect = reply.json()["verdict"]["redirect"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(redirect.contains("safe=active"), "{redirect}");
+
+    let unknown = d
+        .post_json(
+            "/v1/check/url",
+            &json!({ "url": "https://a.example/", "profile": "nobody" }),
+        )
+        .await;
+    assert_eq!(unknown.status, StatusCode::NOT_FOUND);
+    assert_eq!(unknown.error(), "unknown_profile");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn bad_requests_get_json_errors_that_never_echo_the_content() {
+    let d = TestDaemon::start(|_, _| {}).await;
+    let secret = "http://secret-diary-of-mia.example/%zz\u{0}";
+    let invalid = d
+        .post_json("/v1/check/url", &json!({ "url": "http://[::1" }))
+        .await;
+    assert_eq!(invalid.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(invalid.error(), "invalid_url");
+
+    let cases: Vec<(Vec<u8>, &str, StatusCode, &str)> = vec![
+        (
+            format!("{{\"url\": \"{secret}").into_bytes(),
+            "application/json",
+            StatusCode::BAD_REQUEST,
+            "malformed_json",
+        ),
+        (
+            json!({ "url": 7, "note": secret }).to_string().into_bytes(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({ "address": secret }).to_string().into_bytes(),
+            "application/json",
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+        ),
+        (
+            json!({ "url": secret }).to_string().into_bytes(),
+            "text/plain",
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported_media_type",
+        ),
+        (
+            json!({ "url": format!("http://x.example/{}", "a".repeat(70_000)) })
+                .to_string()
+                .into_bytes(),
+            "application/json",
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+        ),
+    ];
+    for (body, content_type, status, code) in cases {
+        let reply = d
+            .send(
+                Method::POST,
+                "/v1/check/url",
+                &[("content-type", content_type)],
+                Some(body),
+            )
+            .await;
+        assert_eq!(reply.status, status, "{}", reply.text());
+        assert_eq!(reply.error(), code);
+        assert!(!reply.text().contains("secret"), "{}", reply.text());
+        assert!(!reply.text().contains("aaaa"), "{}", reply.text());
+    }
+
+    // Garbage on the socket closes that connection only; the daemon keeps serving.
+    let mut raw = tokio::net::TcpStream::connect(d.http).await.unwrap();
+    raw.write_all(b"\x16\x03\x01\x02\x00 not http at all\r\n\r\n")
+        .await
+        .unwrap();
+    let mut answer = Vec::new();
+    let _ = tokio::time::timeout(Duration::from_secs(5), raw.read_to_end(&mut answer)).await;
+    assert!(
+        answer.starts_with(b"HTTP/1.1 400") || answer.is_empty(),
+        "{answer:?}"
+    );
+    assert_eq!(d.action("https://example.org/", None).await, "allow");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn engines_not_in_this_build_answer_501_after_validating() {
+    let d = TestDaemon::start(|_, config| config.http.max_image_bytes = 1024).await;
+    let text = d
+        .post_json("/v1/check/text", &json!({ "text": "hello" }))
+        .await;
+    assert_eq!(text.status, StatusCode::NOT_IMPLEMENTED);
+    assert_eq!(text.error(), "engine_unavailable");
+    let conversation = json!({ "messages": [
+        { "direction": "in", "text": "hi", "time": "2026-11-23T16:00:00Z" },
+        { "direction": "out", "text": "hello" }
+    ]});
+    assert_eq!(
+        d.post_json("/v1/check/text", &conversation).await.status,
+        StatusCode::NOT_IMPLEMENTED
+    );
+    let both = d.post_json("/v1/check/text", &json!({})).await;
+    assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let bad_direction = json!({ "messages": [{ "direction": "sideways", "text": "x" }] });
+    assert_eq!(
+        d.post_json("/v1/check/text", &bad_direction).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+
+    let hash = d
+        .post_json("/v1/check/hash", &json!({ "kind": "md5", "hash": "00" }))
+        .await;
+    assert_eq!(hash.status, StatusCode::NOT_IMPLEMENTED);
+    let image = d
+        .send(
+            Method::POST,
+            "/v1/check/image",
+            &[("content-type", "image/png")],
+            Some(vec![1; 1000]),
+        )
+        .await;
+    assert_eq!(image.status, StatusCode::NOT_IMPLEMENTED);
+    let huge = d
+        .send(
+            Method::POST,
+            "/v1/check/image",
+            &[("content-type", "image/png")],
+            Some(vec![1; 2000]),
+        )
+        .await;
+    assert_eq!(huge.status, StatusCode::PAYLOAD_TOO_LARGE);
+    assert_eq!(huge.error(), "too_large");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn unix_socket_serves_the_same_api_and_goes_away_at_shutdown() {
+    let mut d = TestDaemon::start(|_, _| {}).await;
+    use std::os::unix::fs::{FileTypeExt, PermissionsExt};
+    let meta = std::fs::metadata(&d.unix).unwrap();
+    assert!(meta.file_type().is_socket());
+    assert_eq!(meta.permissions().mode() & 0o777, 0o666);
+    let reply = d
+        .send_unix(
+            Method::POST,
+            "/v1/check/url",
+            Some(&json!({ "url": "https://www.bet365.com/" })),
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::OK);
+    assert_eq!(reply.json()["verdict"]["action"], "block");
+    let health = d.send_unix(Method::GET, "/healthz", None).await;
+    assert_eq!(health.json()["status"], "ok");
+
+    d.stop().await.unwrap();
+    assert!(!d.unix.exists());
+    assert!(tokio::net::TcpStream::connect(d.http).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn administration_needs_the_parent_passphrase_with_back_off() {
+    let d = TestDaemon::start(|_, _| {}).await;
+    // Before a passphrase is set, administration is refused outright.
+    let unset = d
+        .parent(Method::GET, "/v1/profiles", "anything goes", None)
+        .await;
+    assert_eq!(unset.status, StatusCode::FORBIDDEN);
+    assert_eq!(unset.error(), "no_parent_passphrase");
+    d.set_passphrase();
+
+    let none = d.get("/v1/profiles").await;
+    assert_eq!(none.status, StatusCode::UNAUTHORIZED);
+    assert!(none.headers.contains_key("www-authenticate"));
+    let ok = d
+        .parent(Method::GET, "/v1/profiles", PASSPHRASE, None)
+        .await;
+    assert_eq!(ok.status, StatusCode::OK);
+    assert_eq!(ok.json()["default"], "default");
+
+    // Two free wrong attempts (the test configuration), then a lock-out that even the right passphrase meets.
+    for _ in 0..2 {
+        let wrong = d
+            .parent(Method::POST, "/v1/lists/reload", "guess guess", None)
+            .await;
+        assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+        assert!(!wrong.text().contains("guess"));
+    }
+    let third = d
+        .parent(Method::POST, "/v1/lists/reload", "guess again", None)
+        .await;
+    assert_eq!(third.status, StatusCode::UNAUTHORIZED);
+    let locked = d.parent(Method::GET, "/v1/audit", PASSPHRASE, None).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(locked.error(), "locked");
+    let retry: u64 = locked.headers["retry-after"]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!((1..=1).contains(&retry), "{retry}");
+    // Checks are not affected by the lock-out.
+    assert_eq!(d.action("https://example.org/", None).await, "allow");
+
+    tokio::time::sleep(Duration::from_millis(450)).await;
+    let after = d.parent(Method::GET, "/v1/audit", PASSPHRASE, None).await;
+    assert_eq!(after.status, StatusCode::OK);
+    let metrics = d.get("/metrics").await.text();
+    assert!(
+        metrics.contains("haven_parent_auth_failures_total 3"),
+        "{metrics}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn profile_update_then_check() {
+    let d = TestDaemon::start(|_, _| {}).await;
+    d.set_passphrase();
+    assert_eq!(d.action("https://www.instagram.com/", None).await, "block");
+
+    let mia: Value = json!({
+        "name": "Mia",
+        "tier": "13-15",
+        "language": "es",
+        "deny_domains": ["games.example.com"]
+    });
+    let put = d
+        .parent(Method::PUT, "/v1/profiles/mia", PASSPHRASE, Some(&mia))
+        .await;
+    assert_eq!(put.status, StatusCode::OK, "{}", put.text());
+    assert_eq!(put.json()["profile"]["name"], "Mia");
+    assert!(d.dir.path().join("data/profiles/mia.toml").exists());
+    // Serving at once, no reload needed: social media is allowed at 13-15, the parent's deny list blocks.
+    assert_eq!(
+        d.action("https://www.instagram.com/", Some("mia")).await,
+        "allow"
+    );
+    assert_eq!(
+        d.action("https://games.example.com/", Some("mia")).await,
+        "block"
+    );
+    let reply = d
+        .post_json(
+            "/v1/check/url",
+            &json!({ "url": "https://games.example.com/", "profile": "mia" }),
+        )
+        .await;
+    assert_eq!(reply.json()["verdict"]["message"]["language"], "es");
+
+    let got = d
+        .parent(Method::GET, "/v1/profiles/mia", PASSPHRASE, None)
+        .await;
+    assert_eq!(got.json()["profile"]["tier"], "13-15");
+    let all = d
+        .parent(Method::GET, "/v1/profiles", PASSPHRASE, None)
+        .await
+        .json();
+    let ids: Vec<&str> = all["profiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["default", "mia"]);
+
+    // Invalid profiles and ids are refused and change nothing.
+    let bad = json!({ "name": "Mia", "tier": "toddler" });
+    let refused = d
+        .parent(Method::PUT, "/v1/profiles/mia", PASSPHRASE, Some(&bad))
+        .await;
+    assert_eq!(refused.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(refused.error(), "invalid_profile");
+    assert_eq!(
+        d.action("https://games.example.com/", Some("mia")).await,
+        "block"
+    );
+    let bad_id = d
+        .parent(Method::PUT, "/v1/profiles/Mia..", PASSPHRASE, Some(&mia))
+        .await;
+    assert_eq!(bad_id.status, StatusCode::BAD_REQUEST);
+    let no_auth = d
+        .send(
+            Method::PUT,
+            "/v1/profiles/mia",
+            &[("content-type", "application/json")],
+            Some(
+                json!({ "name": "Mia", "tier": "adult" })
+                    .to_string()
+                    .into_bytes(),
+            ),
+        )
+        .await;
+    assert_eq!(no_auth.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        d.action("https://www.bet365.com/", Some("mia")).await,
+        "block"
+    );
+    let missing = d
+        .parent(Method::GET, "/v1/profiles/nobody", PASSPHRASE, None)
+        .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn blocked_checks_reach_the_audit_log_without_urls() {
+    let d = TestDaemon::start(|_, _| {}).await;
+    d.set_passphrase();
+    assert_eq!(
+        d.action("https://www.bet365.com/secret/path?q=mine", None)
+            .await,
+        "block"
+    );
+    assert_eq!(
+        d.action("https://www.instagram.com/mia.private", None)
+            .await,
+        "block"
+    );
+    assert_eq!(d.action("https://example.org/allowed", None).await, "allow");
+
+    let reply = d
+        .parent(Method::GET, "/v1/audit?limit=10", PASSPHRASE, None)
+        .await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    let text = reply.text();
+    assert!(
+        !text.contains("secret") && !text.contains("private") && !text.contains("example.org"),
+        "{text}"
+    );
+    let records = reply.json()["records"].as_array().unwrap().clone();
+    let events: Vec<&Value> = records.iter().filter(|r| r["kind"] == "event").collect();
+    assert_eq!(events.len(), 2, "{text}");
+    assert_eq!(events[0]["domain"], "bet365.com");
+    assert_eq!(events[0]["category"], "gambling");
+    assert_eq!(events[0]["action"], "block");
+    assert_eq!(events[0]["profile"], "default");
+    assert_eq!(events[1]["domain"], "instagram.com");
+
+    let bad_query = d
+        .parent(Method::GET, "/v1/audit?limit=lots", PASSPHRASE, None)
+        .await;
+    assert_eq!(bad_query.status, StatusCode::BAD_REQUEST);
+
+    // The chain verifies, and an edit is detected.
+    let path = d.daemon.config().audit_path();
+    let report = haven_daemon::audit::verify(&path).unwrap();
+    assert!(report.problems.is_empty(), "{report:?}");
+    let edited = std::fs::read_to_string(&path)
+        .unwrap()
+        .replace("bet365.com", "example.com");
+    std::fs::write(&path, edited).unwrap();
+    let report = haven_daemon::audit::verify(&path).unwrap();
+    assert!(!report.problems.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn healthz_and_metrics() {
+    let d = TestDaemon::start(|_, _| {}).await;
+    let health = d.get("/healthz").await.json();
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["generation"], 1);
+    assert_eq!(health["parent_passphrase_set"], false);
+    let ids: Vec<&str> = health["lists"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l["id"].as_str().unwrap())
+        .collect();
+    assert!(
+        ids.contains(&"gambling") && ids.contains(&"bypass-tools"),
+        "{ids:?}"
+    );
+
+    d.action("https://www.bet365.com/", None).await;
+    d.action("https://example.org/", None).await;
+    let reply = d.get("/metrics").await;
+    assert!(
+        reply.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    let metrics = reply.text();
+    for line in [
+        "haven_checks_total{engine=\"url\",action=\"block\"} 1",
+        "haven_checks_total{engine=\"url\",action=\"allow\"} 1",
+        "haven_http_requests_total{route=\"/v1/check/url\",status=\"200\"} 2",
+        "haven_http_requests_total{route=\"/healthz\",status=\"200\"} 1",
+        "haven_data_generation 1",
+        "# TYPE haven_http_request_duration_seconds histogram",
+    ] {
+        assert!(
+            metrics.lines().any(|l| l == line),
+            "missing {line:?} in\n{metrics}"
+        );
+    }
+    // Every sample line is `name{labels} value` with a numeric value.
+    for line in metrics.lines().filter(|l| !l.starts_with('#')) {
+        let value = line.rsplit(' ').next().unwrap();
+        assert!(value.parse::<f64>().is_ok(), "{line}");
+    }
+}
