@@ -14,9 +14,6 @@ use sha2::{Digest, Sha256};
 
 use crate::{Failure, write_failure};
 
-/// File extension of compiled lists.
-pub(crate) const COMPILED_EXTENSION: &str = "hvl";
-
 #[derive(Subcommand)]
 pub(crate) enum ListsCommand {
     /// Compile a list (plain domains, hosts file, Adblock domain rules or URL prefixes) into the fast form.
@@ -290,31 +287,15 @@ fn info_json(path: &Path, list: &CompiledList) -> String {
     .to_string()
 }
 
-/// The built-in seed lists plus every compiled list (`*.hvl`) in `dir`, in file-name order.
+/// The built-in seed lists plus every compiled list (`*.hvl`) in `dir`, in file-name order (as havend loads them).
 pub(crate) fn engine_with(dir: Option<&Path>) -> Result<UrlEngine, Failure> {
-    let mut engine = UrlEngine::builtin();
-    let Some(dir) = dir else {
-        return Ok(engine);
-    };
-    let entries = std::fs::read_dir(dir).map_err(|e| {
-        Failure::input(format!(
-            "{}: cannot read lists ({})",
-            dir.display(),
-            e.kind()
-        ))
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            path.extension()
-                .is_some_and(|ext| ext == COMPILED_EXTENSION)
-        })
-        .collect();
-    files.sort();
-    for file in files {
-        let list = CompiledList::open(&file)
-            .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
-        engine = engine.with_list(list);
+    if let Some(dir) = dir
+        && !dir.is_dir()
+    {
+        return Err(Failure::input(format!(
+            "{}: cannot read lists (not a directory)",
+            dir.display()
+        )));
     }
-    Ok(engine)
+    haven_daemon::state::load_lists(dir).map_err(Failure::input)
 }

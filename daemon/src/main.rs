@@ -51,6 +51,37 @@ enum Command {
     /// Work with URLs.
     #[command(subcommand)]
     Url(lists::UrlCommand),
+    /// The parent credential that guards havend's administration.
+    #[command(subcommand)]
+    Parent(ParentCommand),
+    /// The parent's audit log.
+    #[command(subcommand)]
+    Audit(AuditCommand),
+}
+
+#[derive(Subcommand)]
+enum ParentCommand {
+    /// Set the parent passphrase (stored only as an Argon2id hash, readable by its owner alone).
+    ///
+    /// Reads from standard input: the new passphrase on one line; when one is already set, the current
+    /// passphrase on the first line and the new one on the second.
+    SetPassphrase {
+        /// havend's data directory.
+        #[arg(long, env = "HAVEN_DATA_DIR", default_value = "/var/lib/haven")]
+        data_dir: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Check the audit log's BLAKE3 chain, rotated files and head: exit 0 if intact, 4 if tampered or truncated.
+    Verify {
+        /// havend's data directory (the log is DATA_DIR/audit.jsonl).
+        #[arg(long, env = "HAVEN_DATA_DIR", default_value = "/var/lib/haven")]
+        data_dir: PathBuf,
+        /// The live log file, instead of the one in the data directory.
+        file: Option<PathBuf>,
+    },
 }
 
 #[derive(Subcommand)]
@@ -260,7 +291,68 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Lists(command) => lists::run_lists(command, &mut out),
         Command::Url(command) => lists::run_url(command, &mut out),
+        Command::Parent(ParentCommand::SetPassphrase { data_dir }) => {
+            set_passphrase(&data_dir.join("parent.passphrase"), &mut io::stdin().lock())?;
+            writeln!(out, "parent passphrase set").map_err(write_failure)?;
+            Ok(0)
+        }
+        Command::Audit(AuditCommand::Verify { data_dir, file }) => {
+            let path = file.unwrap_or_else(|| data_dir.join("audit.jsonl"));
+            audit_verify(&path, &mut out)
+        }
     }
+}
+
+/// Reads the current passphrase (when one is set) and the new one from `input`, one per line.
+fn set_passphrase(path: &std::path::Path, input: &mut impl io::BufRead) -> Result<(), Failure> {
+    let mut read_line = || -> Result<String, Failure> {
+        let mut line = String::new();
+        input
+            .read_line(&mut line)
+            .map_err(|e| Failure::input(format!("cannot read the passphrase ({})", e.kind())))?;
+        Ok(line.trim_end_matches(['\n', '\r']).to_owned())
+    };
+    if path.exists() {
+        let current = read_line()?;
+        haven_daemon::auth::ParentAuth::new(path, haven_daemon::config::AuthConfig::default())
+            .verify(&current)
+            .map_err(|e| Failure::input(format!("the current passphrase is needed first: {e}")))?;
+    }
+    let new = read_line()?;
+    haven_daemon::auth::set_passphrase(path, &new).map_err(|e| match e {
+        haven_daemon::auth::AuthError::BadLength => Failure::input(e),
+        other => Failure::other(other),
+    })
+}
+
+fn audit_verify(path: &std::path::Path, out: &mut impl Write) -> Result<u8, Failure> {
+    let report = haven_daemon::audit::verify(path)
+        .map_err(|e| Failure::input(format!("cannot verify the audit log: {e}")))?;
+    for problem in &report.problems {
+        writeln!(out, "problem: {problem}").map_err(write_failure)?;
+    }
+    let range = match (report.first_seq, report.last_seq) {
+        (Some(first), Some(last)) => format!(", seq {first}..={last}"),
+        _ => String::new(),
+    };
+    writeln!(
+        out,
+        "{}: {} records in {} file(s){range}{}",
+        if report.is_ok() {
+            "intact"
+        } else {
+            "NOT INTACT"
+        },
+        report.records,
+        report.files,
+        if report.first_prev_unverified {
+            " (older rotated files were dropped; the chain is checked from the oldest kept)"
+        } else {
+            ""
+        }
+    )
+    .map_err(write_failure)?;
+    Ok(if report.is_ok() { 0 } else { 4 })
 }
 
 impl Who {

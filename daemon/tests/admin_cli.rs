@@ -1,0 +1,110 @@
+//! `haven parent set-passphrase` and `haven audit verify`, run as the real binary.
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::io::Write;
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+
+use haven_core::policy::{Action, AgeTier, Category};
+use haven_core::verdict::Engine;
+use haven_daemon::audit::{AuditEvent, AuditLog, AuditOptions};
+use haven_daemon::auth::ParentAuth;
+use haven_daemon::config::AuthConfig;
+
+fn haven(args: &[&str], stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_haven"))
+        .args(args)
+        .env_remove("HAVEN_DATA_DIR")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+fn verifies(dir: &Path, passphrase: &str) -> bool {
+    ParentAuth::new(dir.join("parent.passphrase"), AuthConfig::default())
+        .verify(passphrase)
+        .is_ok()
+}
+
+#[test]
+fn set_passphrase_then_change_it_only_with_the_current_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().to_str().unwrap();
+    let args = ["parent", "set-passphrase", "--data-dir", data];
+
+    let short = haven(&args, "short\n");
+    assert_eq!(short.status.code(), Some(4), "{}", text(&short.stderr));
+    assert!(!dir.path().join("parent.passphrase").exists());
+
+    let first = haven(&args, "first passphrase\n");
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    assert!(verifies(dir.path(), "first passphrase"));
+    let stored = std::fs::read_to_string(dir.path().join("parent.passphrase")).unwrap();
+    assert!(stored.starts_with("$argon2id$") && !stored.contains("first"));
+
+    // A child who does not know the current passphrase cannot replace it.
+    let hijack = haven(&args, "a guess here\nchild's passphrase\n");
+    assert_eq!(hijack.status.code(), Some(4));
+    assert!(!text(&hijack.stderr).contains("guess"));
+    assert!(verifies(dir.path(), "first passphrase"));
+
+    let change = haven(&args, "first passphrase\nsecond passphrase\n");
+    assert_eq!(change.status.code(), Some(0), "{}", text(&change.stderr));
+    assert!(verifies(dir.path(), "second passphrase"));
+    assert!(!verifies(dir.path(), "first passphrase"));
+}
+
+#[test]
+fn audit_verify_reports_intact_and_tampered_logs() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("audit.jsonl");
+    {
+        let log = AuditLog::open(&path, AuditOptions::default()).unwrap();
+        for domain in ["bet365.com", "instagram.com", "pokerstars.com"] {
+            let event = AuditEvent {
+                profile: "mia",
+                tier: AgeTier::Age9To12,
+                engine: Engine::Url,
+                category: Some(Category::Gambling),
+                action: Action::Block,
+                domain: Some(domain),
+            };
+            log.record(&event).unwrap();
+        }
+    }
+    let data = dir.path().to_str().unwrap();
+    let ok = haven(&["audit", "verify", "--data-dir", data], "");
+    assert_eq!(ok.status.code(), Some(0), "{}", text(&ok.stderr));
+    assert!(
+        text(&ok.stdout).starts_with("intact: 4 records in 1 file(s)"),
+        "{}",
+        text(&ok.stdout)
+    );
+
+    let log = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(&path, log.replace("instagram.com", "example.com")).unwrap();
+    let tampered = haven(&["audit", "verify", path.to_str().unwrap()], "");
+    assert_eq!(tampered.status.code(), Some(4));
+    let out = text(&tampered.stdout);
+    assert!(
+        out.contains("problem: ") && out.contains("NOT INTACT"),
+        "{out}"
+    );
+    assert!(!out.contains("example.com"), "{out}");
+
+    let missing = haven(&["audit", "verify", "--data-dir", "/nonexistent/haven"], "");
+    assert_eq!(missing.status.code(), Some(4));
+}
