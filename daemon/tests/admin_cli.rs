@@ -108,3 +108,38 @@ fn audit_verify_reports_intact_and_tampered_logs() {
     let missing = haven(&["audit", "verify", "--data-dir", "/nonexistent/haven"], "");
     assert_eq!(missing.status.code(), Some(4));
 }
+
+/// The systemd unit starts havend with flags it really has, on loopback only.
+#[test]
+fn systemd_unit_uses_real_flags() {
+    let unit = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/dist/havend.service"))
+        .unwrap();
+    let exec = unit
+        .lines()
+        .find_map(|l| l.strip_prefix("ExecStart="))
+        .expect("an ExecStart line");
+    let help = Command::new(env!("CARGO_BIN_EXE_havend"))
+        .arg("--help")
+        .output()
+        .unwrap();
+    let help = text(&help.stdout);
+    let flags: Vec<&str> = exec
+        .split_whitespace()
+        .filter(|w| w.starts_with("--"))
+        .collect();
+    assert!(flags.len() >= 4, "{exec}");
+    for flag in flags {
+        assert!(help.contains(flag), "havend has no {flag}:\n{help}");
+    }
+    for word in exec.split_whitespace().filter(|w| w.contains(':')) {
+        assert!(word.starts_with("127.0.0.1:"), "{word} is not loopback");
+    }
+    for setting in [
+        "NoNewPrivileges=yes",
+        "ProtectSystem=strict",
+        "User=haven",
+        "StateDirectoryMode=0700",
+    ] {
+        assert!(unit.lines().any(|l| l == setting), "missing {setting}");
+    }
+}
