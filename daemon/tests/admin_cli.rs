@@ -143,3 +143,105 @@ fn systemd_unit_uses_real_flags() {
         assert!(unit.lines().any(|l| l == setting), "missing {setting}");
     }
 }
+
+/// `GET path` over a plain TCP connection; the response body.
+fn http_get(addr: &str, path: &str) -> String {
+    use std::io::Read;
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nhost: localhost\r\nconnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    response
+        .split_once("\r\n\r\n")
+        .map(|(_, body)| body.to_owned())
+        .unwrap_or_default()
+}
+
+/// SIGHUP reloads profiles and lists (with file watching off), SIGTERM stops havend cleanly.
+#[test]
+fn havend_reloads_on_sighup_and_stops_on_sigterm() {
+    use std::io::BufRead;
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("havend.toml");
+    std::fs::write(
+        &config,
+        "[reload]\nwatch_interval_ms = 0\n[dns]\nenabled = false\n",
+    )
+    .unwrap();
+    let mut havend = Command::new(env!("CARGO_BIN_EXE_havend"))
+        .args([
+            "--config",
+            config.to_str().unwrap(),
+            "--listen",
+            "127.0.0.1:0",
+        ])
+        .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
+        .env_remove("HAVEN_LISTS_DIR")
+        .env_remove("HAVEN_DATA_DIR")
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = std::io::BufReader::new(havend.stderr.take().unwrap());
+    let addr = loop {
+        let mut line = String::new();
+        assert!(
+            stderr.read_line(&mut line).unwrap() > 0,
+            "havend stopped before listening"
+        );
+        if let Some(rest) = line.strip_prefix("havend: API on http://") {
+            break rest.split('/').next().unwrap().to_owned();
+        }
+    };
+    let health = |addr: &str| -> serde_json::Value {
+        serde_json::from_str(&http_get(addr, "/healthz")).unwrap()
+    };
+    assert_eq!(health(&addr)["generation"], 1);
+    assert_eq!(health(&addr)["profiles"], 1);
+
+    let profiles = dir.path().join("data/profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    std::fs::write(
+        profiles.join("ana.toml"),
+        "name = \"Ana\"\ntier = \"13-15\"\n",
+    )
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
+    assert_eq!(
+        health(&addr)["generation"],
+        1,
+        "watching is off: nothing reloads by itself"
+    );
+
+    let signal = |name: &str| {
+        let status = Command::new("kill")
+            .args([name, &havend.id().to_string()])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    };
+    signal("-HUP");
+    let mut reloaded = false;
+    for _ in 0..100 {
+        if health(&addr)["generation"] == 2 {
+            reloaded = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(reloaded, "SIGHUP did not reload");
+    assert_eq!(health(&addr)["profiles"], 2);
+
+    signal("-TERM");
+    let status = havend.wait().unwrap();
+    assert!(status.success(), "havend exited with {status}");
+    let mut rest = String::new();
+    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    assert!(
+        rest.contains("reloaded (generation 2)") && rest.contains("stopping"),
+        "{rest}"
+    );
+}

@@ -554,7 +554,7 @@ async fn connection(
             let (sender, connection) =
                 hyper::client::conn::http1::handshake(TokioIo::new(stream)).await?;
             tokio::spawn(connection);
-            Ok::<_, Box<dyn Error>>(sender)
+            Ok::<_, Box<dyn Error + Send + Sync>>(sender)
         }
         .await;
         let mut sender = match connected {
