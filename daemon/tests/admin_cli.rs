@@ -5,6 +5,8 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 
+mod common;
+
 use haven_core::policy::{Action, AgeTier, Category};
 use haven_core::verdict::Engine;
 use haven_daemon::audit::{AuditEvent, AuditLog, AuditOptions};
@@ -164,7 +166,6 @@ fn http_get(addr: &str, path: &str) -> String {
 /// SIGHUP reloads profiles and lists (with file watching off), SIGTERM stops havend cleanly.
 #[test]
 fn havend_reloads_on_sighup_and_stops_on_sigterm() {
-    use std::io::BufRead;
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("havend.toml");
     std::fs::write(
@@ -172,30 +173,16 @@ fn havend_reloads_on_sighup_and_stops_on_sigterm() {
         "[reload]\nwatch_interval_ms = 0\n[dns]\nenabled = false\n",
     )
     .unwrap();
-    let mut havend = Command::new(env!("CARGO_BIN_EXE_havend"))
-        .args([
-            "--config",
-            config.to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-        ])
-        .args(["--data-dir", dir.path().join("data").to_str().unwrap()])
-        .env_remove("HAVEN_LISTS_DIR")
-        .env_remove("HAVEN_DATA_DIR")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = std::io::BufReader::new(havend.stderr.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "havend stopped before listening"
-        );
-        if let Some(rest) = line.strip_prefix("havend: API on http://") {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let data = dir.path().join("data");
+    let mut havend = common::start_havend(&[
+        "--config",
+        config.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--data-dir",
+        data.to_str().unwrap(),
+    ]);
+    let addr = havend.addr.clone();
     let health = |addr: &str| -> serde_json::Value {
         serde_json::from_str(&http_get(addr, "/healthz")).unwrap()
     };
@@ -216,14 +203,7 @@ fn havend_reloads_on_sighup_and_stops_on_sigterm() {
         "watching is off: nothing reloads by itself"
     );
 
-    let signal = |name: &str| {
-        let status = Command::new("kill")
-            .args([name, &havend.id().to_string()])
-            .status()
-            .unwrap();
-        assert!(status.success());
-    };
-    signal("-HUP");
+    common::signal(&havend.child, "-HUP");
     let mut reloaded = false;
     for _ in 0..100 {
         if health(&addr)["generation"] == 2 {
@@ -235,11 +215,11 @@ fn havend_reloads_on_sighup_and_stops_on_sigterm() {
     assert!(reloaded, "SIGHUP did not reload");
     assert_eq!(health(&addr)["profiles"], 2);
 
-    signal("-TERM");
-    let status = havend.wait().unwrap();
+    common::signal(&havend.child, "-TERM");
+    let status = havend.child.wait().unwrap();
     assert!(status.success(), "havend exited with {status}");
     let mut rest = String::new();
-    std::io::Read::read_to_string(&mut stderr, &mut rest).unwrap();
+    std::io::Read::read_to_string(&mut havend.stderr, &mut rest).unwrap();
     assert!(
         rest.contains("reloaded (generation 2)") && rest.contains("stopping"),
         "{rest}"

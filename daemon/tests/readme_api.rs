@@ -2,8 +2,9 @@
 //! defaults in a fresh data directory; their output must be the README's, verbatim.
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
+
+mod common;
 
 #[test]
 fn readme_curl_examples_work_as_printed() {
@@ -40,31 +41,14 @@ fn readme_curl_examples_work_as_printed() {
     );
 
     let data = tempfile::tempdir().unwrap();
-    let mut havend = Command::new(env!("CARGO_BIN_EXE_havend"))
-        .args([
-            "--data-dir",
-            data.path().to_str().unwrap(),
-            "--listen",
-            "127.0.0.1:0",
-            "--no-dns",
-        ])
-        .env_remove("HAVEN_LISTS_DIR")
-        .env_remove("HAVEN_CONFIG")
-        .env_remove("HAVEN_DATA_DIR")
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut stderr = BufReader::new(havend.stderr.take().unwrap());
-    let addr = loop {
-        let mut line = String::new();
-        assert!(
-            stderr.read_line(&mut line).unwrap() > 0,
-            "havend stopped before listening"
-        );
-        if let Some(rest) = line.strip_prefix("havend: API on http://") {
-            break rest.split('/').next().unwrap().to_owned();
-        }
-    };
+    let mut havend = common::start_havend(&[
+        "--data-dir",
+        data.path().to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--no-dns",
+    ]);
+    let addr = havend.addr.clone();
 
     let mut actual = String::new();
     let mut mismatches = Vec::new();
@@ -93,11 +77,8 @@ fn readme_curl_examples_work_as_printed() {
             mismatches.push(command.clone());
         }
     }
-    Command::new("kill")
-        .args(["-TERM", &havend.id().to_string()])
-        .status()
-        .unwrap();
-    let status = havend.wait().unwrap();
+    common::signal(&havend.child, "-TERM");
+    let status = havend.child.wait().unwrap();
     assert!(status.success(), "havend exited with {status}");
     assert!(
         mismatches.is_empty(),
