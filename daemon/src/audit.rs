@@ -66,13 +66,13 @@
 //! [`AuditLog`] is `Send + Sync` and serialises appends with a mutex; each record is written with a single `write`
 //! call (no user-space buffering) but not `fsync`ed. One process at a time may write a given log.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
-use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use haven_core::policy::{Action, AgeTier, Category};
 use haven_core::verdict::Engine;
@@ -122,6 +122,17 @@ pub struct AuditOptions {
     pub keep: usize,
     /// Whether `allow` decisions are recorded (default `false`: only `warn` and `block`).
     pub record_allowed: bool,
+    /// How often the head file is rewritten: at most once per this interval, and by [`AuditLog::sync`] and on drop
+    /// (default zero: after every record). Records written since the last head write are chained but not pinned:
+    /// cutting them off is detected only after the next head write. `havend` uses one second, because rewriting the
+    /// head (a rename) per record costs more than the record itself.
+    pub head_every: Duration,
+    /// Identical under-16 events (same profile, engine, category, action and domain) within this window of the
+    /// last one written are counted instead of written; the next one written after the window carries the count
+    /// (`count` = itself plus the repeats before it), and [`AuditLog::flush_aggregates`] writes what is still
+    /// counted. Default zero: every event is written. `havend` uses ten seconds, so that a page or device asking
+    /// for a blocked name thousands of times cannot rotate the parent's history away.
+    pub repeat_window: Duration,
 }
 
 impl Default for AuditOptions {
@@ -130,6 +141,8 @@ impl Default for AuditOptions {
             max_bytes: DEFAULT_MAX_BYTES,
             keep: DEFAULT_KEEP,
             record_allowed: false,
+            head_every: Duration::ZERO,
+            repeat_window: Duration::ZERO,
         }
     }
 }
@@ -514,7 +527,27 @@ struct State {
     next_seq: u64,
     last_hash: String,
     pending: BTreeMap<AggregateKey, u64>,
+    /// When the head file was last written.
+    head_written: Option<Instant>,
+    /// Whether records were written since.
+    head_dirty: bool,
+    /// Under-16 events seen within the repeat window: when the last one was written and how many were counted since.
+    repeats: HashMap<RepeatKey, (SystemTime, u64)>,
 }
+
+/// What makes two under-16 events the same for [`AuditOptions::repeat_window`].
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct RepeatKey {
+    profile: String,
+    tier: &'static str,
+    engine: &'static str,
+    category: Option<&'static str>,
+    action: &'static str,
+    domain: Option<String>,
+}
+
+/// Most distinct events counted at once; beyond it the counts are written out.
+const MAX_REPEAT_KEYS: usize = 4096;
 
 impl State {
     /// Gives `record` the next `seq`, `prev` and its `hash`; returns its line (with `\n`).
@@ -591,6 +624,9 @@ impl AuditLog {
                 next_seq,
                 last_hash,
                 pending: BTreeMap::new(),
+                head_written: None,
+                head_dirty: false,
+                repeats: HashMap::new(),
             }),
         };
         {
@@ -655,14 +691,72 @@ impl AuditLog {
             *count = count.saturating_add(1);
             return Ok(());
         }
-        let mut record = AuditRecord::bare(RecordKind::Event, ts);
-        record.profile = Some(event.profile.to_owned());
-        record.tier = Some(event.tier.id().to_owned());
-        record.engine = Some(event.engine.id().to_owned());
-        record.category = event.category.map(|c| c.id().to_owned());
-        record.action = Some(event.action.id().to_owned());
-        record.domain = event.domain.and_then(clean_domain);
+        let key = RepeatKey {
+            profile: event.profile.to_owned(),
+            tier: event.tier.id(),
+            engine: event.engine.id(),
+            category: event.category.map(Category::id),
+            action: event.action.id(),
+            domain: event.domain.and_then(clean_domain),
+        };
+        let mut count = None;
+        if !self.options.repeat_window.is_zero() {
+            let window = self.options.repeat_window;
+            if let Some((written, counted)) = state.repeats.get_mut(&key)
+                && at.duration_since(*written).is_ok_and(|d| d < window)
+            {
+                *counted = counted.saturating_add(1);
+                return Ok(());
+            }
+            if state.repeats.len() >= MAX_REPEAT_KEYS {
+                self.write_repeats(&mut state, &ts)?;
+            }
+            let earlier = state
+                .repeats
+                .insert(key.clone(), (at, 0))
+                .map_or(0, |(_, n)| n);
+            count = (earlier > 0).then(|| earlier.saturating_add(1));
+        }
+        let mut record = event_record(&key, ts);
+        record.count = count;
         self.append(&mut state, record)
+    }
+
+    /// Writes the head file if records were written since it was last written (see [`AuditOptions::head_every`]).
+    /// `havend` calls it every second and on shutdown; dropping the log does it too.
+    pub fn sync(&self) -> Result<(), AuditError> {
+        let mut state = self.lock();
+        self.sync_head(&mut state)
+    }
+
+    fn sync_head(&self, state: &mut State) -> Result<(), AuditError> {
+        if !state.head_dirty {
+            return Ok(());
+        }
+        let head = Head {
+            seq: state.next_seq.saturating_sub(1),
+            hash: state.last_hash.clone(),
+        };
+        write_head(&self.path, &head)?;
+        state.head_written = Some(Instant::now());
+        state.head_dirty = false;
+        Ok(())
+    }
+
+    /// Writes the repeats still counted as `event` records carrying their count, and forgets them.
+    fn write_repeats(&self, state: &mut State, ts: &str) -> Result<(), AuditError> {
+        let counted: Vec<(RepeatKey, u64)> = state
+            .repeats
+            .drain()
+            .filter(|(_, (_, n))| *n > 0)
+            .map(|(key, (_, n))| (key, n))
+            .collect();
+        for (key, n) in counted {
+            let mut record = event_record(&key, ts.to_owned());
+            record.count = Some(n);
+            self.append(state, record)?;
+        }
+        Ok(())
     }
 
     /// Writes every pending daily aggregate (including today's, which then starts counting afresh). Call it on
@@ -670,7 +764,9 @@ impl AuditLog {
     pub fn flush_aggregates(&self) -> Result<(), AuditError> {
         let ts = format_ts(SystemTime::now());
         let mut state = self.lock();
-        self.write_aggregates(&mut state, &ts, |_| true)
+        self.write_aggregates(&mut state, &ts, |_| true)?;
+        self.write_repeats(&mut state, &ts)?;
+        self.sync_head(&mut state)
     }
 
     /// The newest `limit` records, oldest first, from the live file and, if it has fewer, the newest rotated file.
@@ -758,13 +854,14 @@ impl AuditLog {
             .saturating_add(u64::try_from(line.len()).unwrap_or(u64::MAX));
         state.next_seq = record.seq.saturating_add(1);
         state.last_hash.clone_from(&record.hash);
-        write_head(
-            &self.path,
-            &Head {
-                seq: record.seq,
-                hash: record.hash.clone(),
-            },
-        )
+        state.head_dirty = true;
+        let due = state
+            .head_written
+            .is_none_or(|at| at.elapsed() >= self.options.head_every);
+        if due {
+            self.sync_head(state)?;
+        }
+        Ok(())
     }
 
     /// Moves the live file to `<log>.1` (shifting older ones, deleting those beyond `keep`) and starts a new live
@@ -812,11 +909,25 @@ impl Drop for AuditLog {
             .state
             .get_mut()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if !state.pending.is_empty() {
+        if !state.pending.is_empty() || state.repeats.values().any(|(_, n)| *n > 0) {
             // Best effort; call `flush_aggregates` to see errors.
             let _ = self.flush_aggregates();
+        } else if state.head_dirty {
+            let _ = self.sync();
         }
     }
+}
+
+/// An `event` record for `key` at `ts`.
+fn event_record(key: &RepeatKey, ts: String) -> AuditRecord {
+    let mut record = AuditRecord::bare(RecordKind::Event, ts);
+    record.profile = Some(key.profile.clone());
+    record.tier = Some(key.tier.to_owned());
+    record.engine = Some(key.engine.to_owned());
+    record.category = key.category.map(str::to_owned);
+    record.action = Some(key.action.to_owned());
+    record.domain.clone_from(&key.domain);
+    record
 }
 
 /// Checks the head file against the log's last record when opening.

@@ -38,6 +38,8 @@
 //! max_bytes = 8388608                # rotate the live file at this size
 //! keep = 5
 //! record_allowed = false
+//! repeat_window_s = 10               # identical events within this are counted, not written one by one
+//! head_every_ms = 1000               # how often the head file that pins the chain's end is rewritten
 //!
 //! [reload]
 //! watch_interval_ms = 2000           # poll profiles and lists for changes; 0 turns it off
@@ -218,6 +220,11 @@ pub struct AuditConfig {
     pub keep: usize,
     /// Also record checks that were allowed.
     pub record_allowed: bool,
+    /// Identical events (same profile, engine, category, action, domain) within this many seconds of the last one
+    /// written are counted into the next record instead of written one by one; 0 writes every one.
+    pub repeat_window_s: u64,
+    /// The head file (which pins the chain's last record) is rewritten at most this often, and at shutdown.
+    pub head_every_ms: u64,
 }
 
 impl Default for AuditConfig {
@@ -228,6 +235,8 @@ impl Default for AuditConfig {
             max_bytes: 8 * 1024 * 1024,
             keep: 5,
             record_allowed: false,
+            repeat_window_s: 10,
+            head_every_ms: 1000,
         }
     }
 }

@@ -223,6 +223,25 @@ pub async fn run(
             });
         }
     }
+    if daemon.audit().is_some() {
+        let daemon = daemon.clone();
+        let stop = stopped();
+        tasks.spawn(async move {
+            let sync = async {
+                let mut ticks = tokio::time::interval(Duration::from_secs(1));
+                loop {
+                    ticks.tick().await;
+                    let daemon = daemon.clone();
+                    let _ = tokio::task::spawn_blocking(move || daemon.sync_audit()).await;
+                }
+            };
+            tokio::select! {
+                () = sync => {}
+                () = stop => {}
+            }
+            Ok(())
+        });
+    }
     let interval = daemon.config().reload.watch_interval_ms;
     if interval > 0 {
         let daemon = daemon.clone();

@@ -6,7 +6,7 @@ use std::net::IpAddr;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
 use haven_core::policy::{AgeTier, ProfileError};
@@ -322,6 +322,8 @@ impl Daemon {
                     max_bytes: config.audit.max_bytes,
                     keep: config.audit.keep,
                     record_allowed: config.audit.record_allowed,
+                    head_every: Duration::from_millis(config.audit.head_every_ms),
+                    repeat_window: Duration::from_secs(config.audit.repeat_window_s),
                 },
             )?)
         } else {
@@ -508,7 +510,16 @@ impl Daemon {
         }
     }
 
-    /// Writes pending daily aggregates (on shutdown).
+    /// Brings the audit log's head file up to date (every second while serving).
+    pub fn sync_audit(&self) {
+        if let Some(audit) = &self.audit
+            && audit.sync().is_err()
+        {
+            self.metrics.audit_failures.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Writes pending daily aggregates and counted repeats, and the head (on shutdown).
     pub fn flush(&self) {
         if let Some(audit) = &self.audit
             && audit.flush_aggregates().is_err()

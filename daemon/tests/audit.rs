@@ -841,3 +841,81 @@ fn errors_and_problems_name_no_record_content() {
         format!("{}:3: hash_mismatch", path.display())
     );
 }
+
+#[test]
+fn repeats_within_the_window_are_counted_not_written() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = log_in(dir.path());
+    let options = AuditOptions {
+        repeat_window: Duration::from_secs(10),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::open(&path, options).unwrap();
+    let mia = block("mia", AgeTier::Age9To12);
+    // 10 events in the first 10 s: one record, 9 counted.
+    for i in 0..10 {
+        log.record_at(&mia, day1(i)).unwrap();
+    }
+    // Another profile is another event.
+    log.record_at(&block("leo", AgeTier::Under9), day1(5))
+        .unwrap();
+    // After the window: a record standing for itself and the 9 before it; then 3 more counted.
+    for i in 15..19 {
+        log.record_at(&mia, day1(i)).unwrap();
+    }
+    log.flush_aggregates().unwrap();
+    drop(log);
+
+    let events: Vec<AuditRecord> = records(&path)
+        .into_iter()
+        .filter(|r| r.kind == RecordKind::Event && r.profile.as_deref() == Some("mia"))
+        .collect();
+    let counts: Vec<Option<u64>> = events.iter().map(|r| r.count).collect();
+    assert_eq!(counts, [None, Some(10), Some(3)]);
+    let total: u64 = counts.iter().map(|c| c.unwrap_or(1)).sum();
+    assert_eq!(total, 14);
+    assert!(
+        events
+            .iter()
+            .all(|r| r.domain.as_deref() == Some("example.com"))
+    );
+    assert_clean(&audit::verify(&path).unwrap());
+}
+
+#[test]
+fn a_lazy_head_pins_the_chain_after_sync() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = log_in(dir.path());
+    let options = AuditOptions {
+        head_every: Duration::from_secs(3600),
+        ..AuditOptions::default()
+    };
+    let log = AuditLog::open(&path, options).unwrap();
+    for i in 0..5 {
+        log.record_at(&block("mia", AgeTier::Age9To12), day1(i))
+            .unwrap();
+    }
+    // The head still pins the `opened` record; the five after it are chained but not pinned.
+    let head = audit::read_head_file(&log.head_path()).unwrap().unwrap();
+    assert_eq!(head.seq, 1);
+    let report = audit::verify(&path).unwrap();
+    assert_clean(&report);
+    assert_eq!(report.unpinned_tail, 5);
+
+    log.sync().unwrap();
+    let head = audit::read_head_file(&log.head_path()).unwrap().unwrap();
+    assert_eq!(head.seq, 6);
+    assert_eq!(audit::verify(&path).unwrap().unpinned_tail, 0);
+    // Now cutting off the last record is caught.
+    let mut all = lines(&path);
+    all.pop();
+    write_lines(&path, &all);
+    let report = audit::verify(&path).unwrap();
+    assert!(
+        report
+            .problems
+            .iter()
+            .any(|p| p.kind == ProblemKind::Truncated),
+        "{report:?}"
+    );
+}
