@@ -10,18 +10,25 @@
 //! ```sh
 //! CARGO_TARGET_DIR=/work/bench-target cargo build --release -p haven-daemon --bin havend
 //! CARGO_TARGET_DIR=/work/bench-target cargo build --release -p haven-benches --bin daemon_load
-//! /work/bench-target/release/daemon_load [--lists DIR] [--no-audit] [--client-threads 1|2] [--seconds 10]
+//! /work/bench-target/release/daemon_load [--lists DIR] [--no-audit] [--work-dir DIR] [--client-threads 1|2]
 //! ```
 //!
-//! Phases: every URL of the mix is first checked once and its verdict shown (a non-200 answer stops the run);
-//! then `--connections` tasks (default 64), one keep-alive connection each, send `POST /v1/check/url` one after
-//! the other, going round the mix from different starting points, for `--warmup` seconds (default 2) and then a
-//! measured window of `--seconds` (default 10). Every request started inside the window is timed, from building
-//! the request to the last byte of the body. Then the DNS load: `--dns-clients` UDP sockets (default 64), each
-//! sending one A query and waiting up to 1 s for its answer (a loss otherwise), for 1 s of warm-up and a measured
-//! window of `--dns-seconds` (default 5), separately for blocked names (answered by the daemon), SafeSearch names
-//! (a CNAME plus the target's address from upstream) and forwarded names (relayed to the fake upstream). The
-//! report is Markdown on stdout; progress goes to stderr.
+//! Phases: every URL of the mix is first checked once and its verdict shown (a non-200 answer stops the run); then
+//! `--connections` tasks (default 64), one keep-alive connection each, send `POST /v1/check/url` one after the
+//! other, going round the mix from different starting points, for `--warmup` seconds (default 2) and then a measured
+//! window of `--seconds` (default 10). Every request started inside the window is timed, from building the request
+//! to the last byte of the body. That is a closed loop (the next check when the answer is in: the most the daemon
+//! can do); `--rate N` paces the connections at N checks/s in all instead (open loop, each connection sending at
+//! fixed slots whatever the answers do). Then the DNS load: `--dns-clients` UDP sockets (default 64), each sending
+//! one A query and waiting up to 1 s for its answer (a loss otherwise), for 1 s of warm-up and a measured window of
+//! `--dns-seconds` (default 5), separately for blocked names (answered by the daemon), SafeSearch names (a CNAME
+//! plus the target's address from upstream) and forwarded names (relayed to the fake upstream). The report is
+//! Markdown on stdout; progress goes to stderr.
+//!
+//! The load generator runs on a tokio runtime of `--client-threads` workers (default 2; 1 means a current-thread
+//! runtime). On the 2-core machine of `benches/README.md` two workers gave more checks per second than one: a
+//! single client thread left part of the CPU idle whenever it was descheduled. The fake upstream answers on a
+//! thread of its own.
 
 // This binary's whole purpose is to print a report to the terminal.
 #![allow(clippy::print_stdout, clippy::print_stderr)]
@@ -137,10 +144,15 @@ struct Options {
     lists: Option<PathBuf>,
     /// Start `havend` with the audit log off.
     no_audit: bool,
+    /// Where the daemon's temporary data directory is made (default: the system's temporary directory).
+    work_dir: Option<PathBuf>,
     warmup: Duration,
     seconds: Duration,
     dns_seconds: Duration,
     connections: usize,
+    /// Total checks per second to pace the connections at (open loop); `None`: each connection sends its next
+    /// check as soon as the previous answer is in (closed loop, the most the daemon can do).
+    rate: Option<f64>,
     client_threads: usize,
     dns_clients: usize,
     skip_http: bool,
@@ -148,8 +160,8 @@ struct Options {
 }
 
 const USAGE: &str = "usage: daemon_load [--addr HOST:PORT [--dns-addr HOST:PORT]] [--havend PATH] [--lists DIR] \
-[--no-audit] [--seconds N] [--warmup N] [--dns-seconds N] [--connections N] [--client-threads N] [--dns-clients N] \
-[--no-http] [--no-dns]";
+[--no-audit] [--work-dir DIR] [--seconds N] [--warmup N] [--dns-seconds N] [--connections N] \
+[--rate CHECKS_PER_S] [--client-threads N] [--dns-clients N] [--no-http] [--no-dns]";
 
 impl Options {
     fn parse(args: &[String]) -> Result<Options> {
@@ -159,11 +171,13 @@ impl Options {
             havend: None,
             lists: None,
             no_audit: false,
+            work_dir: None,
             warmup: Duration::from_secs(2),
             seconds: Duration::from_secs(10),
             dns_seconds: Duration::from_secs(5),
             connections: 64,
-            client_threads: 1,
+            rate: None,
+            client_threads: 2,
             dns_clients: 64,
             skip_http: false,
             skip_dns: false,
@@ -183,10 +197,12 @@ impl Options {
                 "--havend" => options.havend = Some(PathBuf::from(value()?)),
                 "--lists" => options.lists = Some(PathBuf::from(value()?)),
                 "--no-audit" => options.no_audit = true,
+                "--work-dir" => options.work_dir = Some(PathBuf::from(value()?)),
                 "--seconds" => options.seconds = secs(value()?)?,
                 "--warmup" => options.warmup = secs(value()?)?,
                 "--dns-seconds" => options.dns_seconds = secs(value()?)?,
                 "--connections" => options.connections = value()?.parse()?,
+                "--rate" => options.rate = Some(value()?.parse()?).filter(|r: &f64| *r > 0.0),
                 "--client-threads" => options.client_threads = value()?.parse()?,
                 "--dns-clients" => options.dns_clients = value()?.parse()?,
                 "--no-http" => options.skip_http = true,
@@ -317,7 +333,11 @@ async fn start_havend(
         Some(path) => path.clone(),
         None => default_havend()?,
     };
-    let dir = std::env::temp_dir().join(format!("haven-daemon-load-{}", std::process::id()));
+    let dir = options
+        .work_dir
+        .clone()
+        .unwrap_or_else(std::env::temp_dir)
+        .join(format!("haven-daemon-load-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     std::fs::create_dir_all(dir.join("data"))?;
     let http = free_tcp_port()?;
@@ -530,6 +550,8 @@ struct ConnResult {
     latencies_us: Vec<u32>,
     non_200: u64,
     errors: u64,
+    /// Paced sends that started a whole interval or more after their slot.
+    late: u64,
     first_problem: Option<String>,
 }
 
@@ -539,6 +561,7 @@ async fn connection(
     addr: SocketAddr,
     bodies: Arc<Vec<Bytes>>,
     first: usize,
+    pace: Option<(Instant, Duration)>,
     measure_from: Instant,
     end: Instant,
 ) -> ConnResult {
@@ -547,6 +570,7 @@ async fn connection(
         ..ConnResult::default()
     };
     let mut next = first;
+    let mut pace = pace;
     'connect: while Instant::now() < end {
         let connected = async {
             let stream = TcpStream::connect(addr).await?;
@@ -567,6 +591,18 @@ async fn connection(
             }
         };
         loop {
+            if let Some((slot, interval)) = &mut pace {
+                if *slot >= end {
+                    break 'connect;
+                }
+                tokio::time::sleep_until((*slot).into()).await;
+                // Sends a whole slot or more behind: the previous answer came too late to keep the schedule (tokio's
+                // 1 ms timer alone makes most sends up to 1 ms late).
+                if *slot >= measure_from && slot.elapsed() >= *interval {
+                    result.late += 1;
+                }
+                *slot += *interval;
+            }
             let started = Instant::now();
             if started >= end {
                 break 'connect;
@@ -658,6 +694,7 @@ struct HttpReport {
     percentiles: Percentiles,
     non_200: u64,
     errors: u64,
+    late: u64,
     first_problem: Option<String>,
     daemon_cores: Option<f64>,
     client_cores: Option<f64>,
@@ -669,22 +706,38 @@ async fn http_load(options: &Options, addr: SocketAddr, daemon: Option<u32>) -> 
     let measure_from = start + options.warmup;
     let end = measure_from + options.seconds;
     let mut tasks = tokio::task::JoinSet::new();
+    // With --rate, each connection sends at fixed slots, the connections' slots interleaved.
+    let interval = options
+        .rate
+        .map(|rate| Duration::from_secs_f64(options.connections as f64 / rate));
     for i in 0..options.connections {
         // Spread the starting points over the mix so that every moment sees the whole mix.
         let first = i * URLS.len() / options.connections.max(1) + i;
-        tasks.spawn(connection(addr, bodies.clone(), first, measure_from, end));
+        let pace = interval.map(|interval| {
+            let offset = interval.mul_f64(i as f64 / options.connections as f64);
+            (start + offset, interval)
+        });
+        tasks.spawn(connection(
+            addr,
+            bodies.clone(),
+            first,
+            pace,
+            measure_from,
+            end,
+        ));
     }
     tokio::time::sleep_until(measure_from.into()).await;
     let cpu = CpuMeter::start(daemon);
     tokio::time::sleep_until(end.into()).await;
     let (daemon_cores, client_cores) = cpu.cores();
     let mut all = Vec::new();
-    let (mut non_200, mut errors, mut first_problem) = (0, 0, None);
+    let (mut non_200, mut errors, mut late, mut first_problem) = (0, 0, 0, None);
     while let Some(joined) = tasks.join_next().await {
         let result = joined?;
         all.extend_from_slice(&result.latencies_us);
         non_200 += result.non_200;
         errors += result.errors;
+        late += result.late;
         if first_problem.is_none() {
             first_problem = result.first_problem;
         }
@@ -696,6 +749,7 @@ async fn http_load(options: &Options, addr: SocketAddr, daemon: Option<u32>) -> 
         percentiles: Percentiles::of(&all),
         non_200,
         errors,
+        late,
         first_problem,
         daemon_cores,
         client_cores,
@@ -966,7 +1020,7 @@ async fn report(options: &Options) -> Result<()> {
 
     let mut out = String::new();
     let config = format!(
-        "{}lists: {}, audit: {}",
+        "{}lists: {}, audit: {}{}",
         if options.addr.is_some() {
             "running daemon, "
         } else {
@@ -982,7 +1036,11 @@ async fn report(options: &Options) -> Result<()> {
             "off"
         } else {
             "on (default)"
-        }
+        },
+        options
+            .work_dir
+            .as_deref()
+            .map_or_else(String::new, |d| format!(", data dir under {}", d.display()))
     );
     writeln!(out, "### havend load: {config}\n")?;
 
@@ -1010,11 +1068,20 @@ async fn report(options: &Options) -> Result<()> {
         let r = http_load(options, http, pid).await?;
         writeln!(
             out,
-            "URL mix: {} URLs, verdicts {}. {} connections, {} client thread(s), {:.0} s measured after {:.0} s \
+            "URL mix: {} URLs, verdicts {}. {} connections{}, {} client thread(s), {:.0} s measured after {:.0} s \
              warm-up.\n",
             URLS.len(),
             mix.join(", "),
             options.connections,
+            options.rate.map_or_else(
+                || " (closed loop: next check when the answer is in)".to_owned(),
+                |rate| format!(
+                    " paced at {rate:.0} checks/s in all (open loop; {} of the measured sends started a whole \
+                     slot, {:.1} ms, or more late)",
+                    r.late,
+                    options.connections as f64 / rate * 1e3
+                )
+            ),
             options.client_threads,
             options.seconds.as_secs_f64(),
             options.warmup.as_secs_f64()
