@@ -29,6 +29,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod hash;
 pub mod i18n;
 pub mod policy;
 pub mod url;

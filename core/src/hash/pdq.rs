@@ -1,0 +1,1 @@
+//! PDQ (being written).
