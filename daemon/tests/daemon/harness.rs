@@ -51,6 +51,8 @@ pub(crate) fn test_config(dir: &Path) -> Config {
         max_lockout_ms: 800,
     };
     config.reload.watch_interval_ms = 100;
+    // Generous: CI machines run many test binaries at once on two cores (the default of 5 s is for production).
+    config.http.request_timeout_ms = 30_000;
     config
 }
 
