@@ -6,6 +6,7 @@
 //! - [`policy`]: age tiers, categories, actions, the default policy matrix and the family's [`Profile`].
 //! - [`verdict`]: the one answer every check returns, with evidence, a child-facing message and help.
 //! - [`i18n`]: the message catalogue (ar, en, es, fr, ru, zh; standard and easy-read) and the help directory.
+//! - [`hash`]: the hash engine: exact (MD5, SHA-1, BLAKE3) and PDQ perceptual matching against known-abuse lists.
 //! - [`url`]: the URL engine: Safe Browsing canonicalisation, block lists compiled to memory-mapped files, and
 //!   SafeSearch.
 //!
@@ -59,6 +60,9 @@ pub enum Error {
     /// A replacement help directory is malformed.
     #[error(transparent)]
     Help(#[from] i18n::HelpError),
+    /// An image could not be decoded (malformed, unsupported, or beyond the decoding limits).
+    #[error(transparent)]
+    Image(#[from] hash::image::ImageError),
 }
 
 /// The engine: checks content for a profile and returns verdicts. Cheap to clone, safe to share across threads.
@@ -67,6 +71,7 @@ pub struct Haven {
     catalogue: Arc<Catalogue>,
     help: Arc<HelpDirectory>,
     urls: url::UrlEngine,
+    hashes: hash::HashEngine,
 }
 
 impl Default for Haven {
@@ -83,6 +88,7 @@ impl Haven {
             catalogue: Catalogue::builtin(),
             help: HelpDirectory::builtin(),
             urls: url::UrlEngine::builtin(),
+            hashes: hash::HashEngine::new(),
         }
     }
 
@@ -95,6 +101,40 @@ impl Haven {
     /// The category lists in use.
     pub fn url_engine(&self) -> &url::UrlEngine {
         &self.urls
+    }
+
+    /// This engine with hash lists of known abuse material (none by default: the lists are access-controlled).
+    pub fn with_hash_engine(mut self, hashes: hash::HashEngine) -> Haven {
+        self.hashes = hashes;
+        self
+    }
+
+    /// The hash lists in use.
+    pub fn hash_engine(&self) -> &hash::HashEngine {
+        &self.hashes
+    }
+
+    /// Checks an image's bytes against the hash lists: exact digests, and PDQ within the radius. A match is known
+    /// abuse material: blocked for every age, never overridable. The image is not kept.
+    pub fn check_image(&self, profile: &Profile, bytes: &[u8]) -> Result<Verdict, Error> {
+        let findings = self
+            .hashes
+            .match_image(bytes)?
+            .iter()
+            .map(hash::HashMatch::to_finding)
+            .collect();
+        Ok(self.decide(profile, findings))
+    }
+
+    /// Checks one hash (computed elsewhere, e.g. by an app that never hands Haven the image) against the lists.
+    pub fn check_hash(&self, profile: &Profile, value: &hash::HashValue) -> Verdict {
+        let findings = self
+            .hashes
+            .match_value(value)
+            .iter()
+            .map(hash::HashMatch::to_finding)
+            .collect();
+        self.decide(profile, findings)
     }
 
     /// This engine with the app's own message catalogue.
@@ -184,5 +224,9 @@ mod tests {
         assert_all::<url::ParsedList>();
         assert_all::<url::ListError>();
         assert_all::<url::ListMatch>();
+        assert_all::<hash::HashEngine>();
+        assert_all::<hash::CompiledHashList>();
+        assert_all::<hash::HashMatch>();
+        assert_all::<hash::list::HashListError>();
     }
 }

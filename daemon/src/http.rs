@@ -228,20 +228,8 @@ async fn check_url(
     State(daemon): State<Arc<Daemon>>,
     JsonBody(request): JsonBody<UrlCheck>,
 ) -> Response {
-    match daemon.check_url(request.profile.as_deref(), &request.url) {
-        Ok((profile, verdict)) => Json(json!({
-            "profile": profile,
-            "generation": daemon.snapshot().generation,
-            "verdict": verdict,
-        }))
-        .into_response(),
-        Err(CheckError::UnknownProfile) => error(
-            StatusCode::NOT_FOUND,
-            "unknown_profile",
-            CheckError::UnknownProfile,
-        ),
-        Err(CheckError::Input(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_url", e),
-    }
+    let result = daemon.check_url(request.profile.as_deref(), &request.url);
+    check_answer(&daemon, result, "invalid_url")
 }
 
 /// The engines that have not landed in this build answer 501 after validating the request, so clients can be
@@ -296,48 +284,87 @@ async fn check_text(JsonBody(request): JsonBody<TextCheck>) -> Response {
 }
 
 #[derive(Deserialize)]
-#[allow(dead_code)] // read once the image engines land
+#[serde(deny_unknown_fields)]
 struct ImageQuery {
     #[serde(default)]
     profile: Option<String>,
 }
 
+/// The answer to a check: the profile, the data generation and the verdict, or the error.
+fn check_answer(
+    daemon: &Daemon,
+    result: Result<(String, haven_core::Verdict), CheckError>,
+    invalid: &str,
+) -> Response {
+    match result {
+        Ok((profile, verdict)) => Json(json!({
+            "profile": profile,
+            "generation": daemon.snapshot().generation,
+            "verdict": verdict,
+        }))
+        .into_response(),
+        Err(CheckError::UnknownProfile) => error(
+            StatusCode::NOT_FOUND,
+            "unknown_profile",
+            CheckError::UnknownProfile,
+        ),
+        Err(CheckError::Input(e)) => error(StatusCode::UNPROCESSABLE_ENTITY, invalid, e),
+    }
+}
+
+/// `POST /v1/check/image`: the hash engine today (exact digests and PDQ against the loaded hash lists); the
+/// image classifier joins it when it lands. Decoding and hashing run off the async threads.
 async fn check_image(
+    State(daemon): State<Arc<Daemon>>,
     query: Result<Query<ImageQuery>, axum::extract::rejection::QueryRejection>,
     image: Result<Bytes, axum::extract::rejection::BytesRejection>,
 ) -> Response {
-    if query.is_err() {
+    let Ok(Query(query)) = query else {
         return error(
             StatusCode::BAD_REQUEST,
             "invalid_request",
             "bad query string",
         );
-    }
-    // The route's body limit applies here: an oversized image is a 413, not a 501.
-    match image {
-        Ok(bytes) if bytes.is_empty() => error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "the body must be the image's bytes",
-        ),
-        Ok(_) => engine_unavailable("image"),
-        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => error(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            "the image is larger than http.max_image_bytes",
-        ),
-        Err(_) => error(
-            StatusCode::BAD_REQUEST,
-            "invalid_request",
-            "cannot read the body",
-        ),
+    };
+    // The route's body limit applies here: an oversized image is a 413.
+    let bytes = match image {
+        Ok(bytes) if bytes.is_empty() => {
+            return error(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "invalid_request",
+                "the body must be the image's bytes",
+            );
+        }
+        Ok(bytes) => bytes,
+        Err(rejection) if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE => {
+            return error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "too_large",
+                "the image is larger than http.max_image_bytes",
+            );
+        }
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "cannot read the body",
+            );
+        }
+    };
+    let checked = {
+        let daemon = daemon.clone();
+        tokio::task::spawn_blocking(move || daemon.check_image(query.profile.as_deref(), &bytes))
+            .await
+    };
+    match checked {
+        Ok(result) => check_answer(&daemon, result, "invalid_image"),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"),
     }
 }
 
 /// `POST /v1/check/hash`.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // read once the hash engine lands
 struct HashCheck {
     kind: String,
     hash: String,
@@ -345,8 +372,26 @@ struct HashCheck {
     profile: Option<String>,
 }
 
-async fn check_hash(JsonBody(_request): JsonBody<HashCheck>) -> Response {
-    engine_unavailable("hash")
+async fn check_hash(
+    State(daemon): State<Arc<Daemon>>,
+    JsonBody(request): JsonBody<HashCheck>,
+) -> Response {
+    let Some(kind) = haven_core::hash::HashKind::from_name(&request.kind) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hash",
+            "kind must be md5, sha1, blake3 or pdq",
+        );
+    };
+    let Some(value) = haven_core::hash::HashValue::parse(kind, &request.hash) else {
+        return error(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_hash",
+            format!("a {kind} hash is {} hex digits", kind.hex_digits()),
+        );
+    };
+    let result = daemon.check_hash(request.profile.as_deref(), &value);
+    check_answer(&daemon, result, "invalid_hash")
 }
 
 /// Proof that the request carried the parent passphrase.

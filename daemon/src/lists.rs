@@ -16,7 +16,8 @@ use crate::{Failure, write_failure};
 
 #[derive(Subcommand)]
 pub(crate) enum ListsCommand {
-    /// Compile a list (plain domains, hosts file, Adblock domain rules or URL prefixes) into the fast form.
+    /// Compile a list into the fast form: a URL list (plain domains, hosts file, Adblock domain rules or URL
+    /// prefixes) to `.hvl`, or a hash list (plain hex, CSV, ThreatExchange signals) when OUT ends in `.hvh`.
     Compile(CompileArgs),
     /// Check compiled lists and show their id, category, version, entry counts and checksum.
     Info {
@@ -54,6 +55,9 @@ pub(crate) struct CompileArgs {
     /// Skip and count bad lines instead of rejecting the list at the first one.
     #[arg(long)]
     lenient: bool,
+    /// Hash lists: the type of every hash of a plain list (md5, sha1, blake3, pdq).
+    #[arg(long = "type")]
+    kind: Option<String>,
     /// A domain list whose exact entries are removed from this list (general platforms a list blocks whole).
     #[arg(long)]
     exclude: Option<PathBuf>,
@@ -77,6 +81,12 @@ pub(crate) fn run_lists(command: ListsCommand, out: &mut impl Write) -> Result<u
         ListsCommand::Compile(args) => compile(args, out),
         ListsCommand::Info { json, files } => {
             for file in files {
+                if crate::hashes::is_hash_list(&file) && !json {
+                    let list = haven_core::hash::CompiledHashList::open(&file)
+                        .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
+                    crate::hashes::write_hash_info(out, &file, &list).map_err(write_failure)?;
+                    continue;
+                }
                 let list = CompiledList::open(&file)
                     .map_err(|e| Failure::input(format!("{}: {e}", file.display())))?;
                 if json {
@@ -113,6 +123,21 @@ pub(crate) fn run_url(command: UrlCommand, out: &mut impl Write) -> Result<u8, F
 }
 
 fn compile(args: CompileArgs, out: &mut impl Write) -> Result<u8, Failure> {
+    if crate::hashes::is_hash_list(&args.output) {
+        return crate::hashes::compile_hash_list(
+            crate::hashes::HashCompile {
+                input: &args.input,
+                output: &args.output,
+                format: args.format.as_deref(),
+                kind: args.kind.as_deref(),
+                id: args.id,
+                version: args.list_version,
+                provenance: args.provenance,
+                lenient: args.lenient,
+            },
+            out,
+        );
+    }
     let bytes = std::fs::read(&args.input).map_err(|e| {
         Failure::input(format!(
             "{}: cannot read ({})",

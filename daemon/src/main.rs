@@ -15,6 +15,7 @@ use haven_core::policy::{AgeTier, Category, Country, Profile, default_rule};
 use haven_core::verdict::{Engine, Evidence, Finding};
 use haven_core::{Action, Haven, Verdict};
 
+mod hashes;
 mod lists;
 mod render;
 
@@ -51,6 +52,9 @@ enum Command {
     /// Work with URLs.
     #[command(subcommand)]
     Url(lists::UrlCommand),
+    /// Hash images (PDQ, MD5, SHA-1, BLAKE3) and match them against hash lists.
+    #[command(subcommand)]
+    Hash(hashes::HashCommand),
     /// The parent credential that guards havend's administration.
     #[command(subcommand)]
     Parent(ParentCommand),
@@ -291,6 +295,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
         }
         Command::Lists(command) => lists::run_lists(command, &mut out),
         Command::Url(command) => lists::run_url(command, &mut out),
+        Command::Hash(command) => hashes::run_hash(command, &mut out),
         Command::Parent(ParentCommand::SetPassphrase { data_dir }) => {
             set_passphrase(&data_dir.join("parent.passphrase"), &mut io::stdin().lock())?;
             writeln!(out, "parent passphrase set").map_err(write_failure)?;

@@ -9,6 +9,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
+use haven_core::hash::{CompiledHashList, HashEngine};
 use haven_core::policy::{AgeTier, ProfileError};
 use haven_core::url::{CanonicalUrl, CompiledList, UrlEngine, registrable_domain};
 use haven_core::verdict::Engine;
@@ -21,8 +22,10 @@ use crate::config::Config;
 use crate::dns::{DnsDecision, DnsPolicy, DnsStats};
 use crate::metrics::Metrics;
 
-/// File extension of compiled lists.
+/// File extension of compiled URL lists.
 pub const LIST_EXTENSION: &str = "hvl";
+/// File extension of compiled hash lists.
+pub const HASH_LIST_EXTENSION: &str = "hvh";
 
 /// Whether `id` can name a profile: 1–64 characters `a-z`, `0-9`, `-`, `_`.
 pub fn is_profile_id(id: &str) -> bool {
@@ -59,6 +62,14 @@ pub enum LoadError {
     /// A DNS client is mapped to a profile that does not exist.
     #[error("dns.clients maps a device to profile {0}, which has no file")]
     MissingClientProfile(String),
+    /// A compiled hash list is invalid.
+    #[error("hash list {file}: {error}")]
+    HashList {
+        /// The file name.
+        file: String,
+        /// What is wrong with it.
+        error: haven_core::hash::CompiledHashListError,
+    },
     /// A compiled list is invalid.
     #[error("list {file}: {error}")]
     List {
@@ -120,6 +131,7 @@ pub fn load_snapshot(config: &Config, generation: u64) -> Result<Snapshot, LoadE
         }
     }
     let engine = load_lists(config.lists_dir.as_deref())?;
+    let hashes = load_hash_lists(config.lists_dir.as_deref())?;
     let lists = engine
         .lists()
         .iter()
@@ -133,10 +145,25 @@ pub fn load_snapshot(config: &Config, generation: u64) -> Result<Snapshot, LoadE
                 entries: list.entry_count(),
             }
         })
+        .chain(hashes.lists().iter().map(|list| {
+            let meta = &list.meta().list;
+            ListSummary {
+                id: meta.id.clone(),
+                category: haven_core::Category::KnownAbuse.id().to_owned(),
+                version: meta.version.clone(),
+                domains: 0,
+                entries: haven_core::hash::HashKind::ALL
+                    .iter()
+                    .map(|kind| list.count(*kind))
+                    .sum(),
+            }
+        }))
         .collect();
     Ok(Snapshot {
         generation,
-        haven: Haven::new().with_url_engine(engine),
+        haven: Haven::new()
+            .with_url_engine(engine)
+            .with_hash_engine(hashes),
         profiles,
         lists,
         fingerprint,
@@ -203,6 +230,22 @@ pub fn load_lists(dir: Option<&Path>) -> Result<UrlEngine, LoadError> {
     Ok(engine)
 }
 
+/// Every compiled hash list (`*.hvh`) in `dir`, in file-name order; none without a directory.
+pub fn load_hash_lists(dir: Option<&Path>) -> Result<HashEngine, LoadError> {
+    let mut engine = HashEngine::new();
+    let Some(dir) = dir else {
+        return Ok(engine);
+    };
+    for path in files_in(dir, &[HASH_LIST_EXTENSION])? {
+        let list = CompiledHashList::open(&path).map_err(|error| LoadError::HashList {
+            file: display_name(&path),
+            error,
+        })?;
+        engine = engine.with_list(list);
+    }
+    Ok(engine)
+}
+
 fn display_name(path: &Path) -> String {
     path.file_name()
         .map(|n| n.to_string_lossy().into_owned())
@@ -240,7 +283,9 @@ pub fn fingerprint(config: &Config) -> Fingerprint {
     let mut all = Vec::new();
     let dirs = [Some(config.profiles_dir()), config.lists_dir.clone()];
     for dir in dirs.iter().flatten() {
-        for path in files_in(dir, &["toml", "json", LIST_EXTENSION]).unwrap_or_default() {
+        for path in files_in(dir, &["toml", "json", LIST_EXTENSION, HASH_LIST_EXTENSION])
+            .unwrap_or_default()
+        {
             let meta = std::fs::metadata(&path).ok();
             let modified = meta.as_ref().and_then(|m| m.modified().ok());
             let len = meta.map_or(0, |m| m.len());
@@ -475,6 +520,42 @@ impl Daemon {
                 .ok()
                 .and_then(|u| registrable_domain(u.host()));
             self.record(&id, &profile, &verdict, Engine::Url, domain.as_deref());
+        }
+        Ok((id, verdict))
+    }
+
+    /// Checks an image's bytes against the hash lists for a profile and records a match in the audit log.
+    pub fn check_image(
+        &self,
+        profile: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<(String, Verdict), CheckError> {
+        let snapshot = self.snapshot.load();
+        let (id, profile) = self
+            .profile(&snapshot, profile)
+            .ok_or(CheckError::UnknownProfile)?;
+        let verdict = snapshot.haven.check_image(&profile, bytes)?;
+        self.metrics.count_check(Engine::Hash, verdict.action);
+        if verdict.action != Action::Allow || self.config.audit.record_allowed {
+            self.record(&id, &profile, &verdict, Engine::Hash, None);
+        }
+        Ok((id, verdict))
+    }
+
+    /// Checks one hash against the hash lists for a profile and records a match in the audit log.
+    pub fn check_hash(
+        &self,
+        profile: Option<&str>,
+        value: &haven_core::hash::HashValue,
+    ) -> Result<(String, Verdict), CheckError> {
+        let snapshot = self.snapshot.load();
+        let (id, profile) = self
+            .profile(&snapshot, profile)
+            .ok_or(CheckError::UnknownProfile)?;
+        let verdict = snapshot.haven.check_hash(&profile, value);
+        self.metrics.count_check(Engine::Hash, verdict.action);
+        if verdict.action != Action::Allow || self.config.audit.record_allowed {
+            self.record(&id, &profile, &verdict, Engine::Hash, None);
         }
         Ok((id, verdict))
     }

@@ -7,7 +7,50 @@
 
 use std::fmt;
 
+use md5::Digest as _;
+
+pub mod compiled;
+mod engine;
+pub mod image;
+pub mod index;
+pub mod list;
 pub mod pdq;
+
+pub use compiled::{CompiledHashList, CompiledHashListError};
+pub use engine::{HashEngine, HashMatch, HashOptions, ImageHashes};
+
+pub use list::{HashKind, HashValue, ParsedHashList};
+
+/// The exact hashes of a file's bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileDigests {
+    /// MD5.
+    pub md5: [u8; 16],
+    /// SHA-1.
+    pub sha1: [u8; 20],
+    /// BLAKE3.
+    pub blake3: [u8; 32],
+}
+
+impl FileDigests {
+    /// MD5, SHA-1 and BLAKE3 of `bytes`.
+    pub fn of(bytes: &[u8]) -> FileDigests {
+        FileDigests {
+            md5: md5::Md5::digest(bytes).into(),
+            sha1: sha1::Sha1::digest(bytes).into(),
+            blake3: *blake3::hash(bytes).as_bytes(),
+        }
+    }
+
+    /// The three as list values.
+    pub fn values(&self) -> [HashValue; 3] {
+        [
+            HashValue::Md5(self.md5),
+            HashValue::Sha1(self.sha1),
+            HashValue::Blake3(self.blake3),
+        ]
+    }
+}
 
 /// A 256-bit PDQ hash. The hex form is the one Meta's reference implementations print (64 lower-case hex digits);
 /// word 0 holds the first 16 hex digits, most significant first.
@@ -120,6 +163,26 @@ impl fmt::Display for PdqHash {
 mod tests {
     #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn file_digests_match_known_values() {
+        let empty = FileDigests::of(b"");
+        assert_eq!(list::to_hex(&empty.md5), "d41d8cd98f00b204e9800998ecf8427e");
+        assert_eq!(
+            list::to_hex(&empty.sha1),
+            "da39a3ee5e6b4b0d3255bfef95601890afd80709"
+        );
+        assert_eq!(
+            list::to_hex(&empty.blake3),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+        let abc = FileDigests::of(b"abc");
+        assert_eq!(list::to_hex(&abc.md5), "900150983cd24fb0d6963f7d28e17f72");
+        assert_eq!(
+            list::to_hex(&abc.sha1),
+            "a9993e364706816aba3e25717850c26c9cd0d89d"
+        );
+    }
 
     #[test]
     fn hex_round_trips_and_distance_counts_bits() {

@@ -199,14 +199,14 @@ fn bucket(fp: u64, bits: u8) -> usize {
 }
 
 /// Where the bytes of an open list live.
-enum Backing {
+pub(crate) enum Backing {
     Mapped(memmap2::Mmap),
     Owned(Box<[u8]>),
     Static(&'static [u8]),
 }
 
 impl Backing {
-    fn bytes(&self) -> &[u8] {
+    pub(crate) fn bytes(&self) -> &[u8] {
         match self {
             Backing::Mapped(map) => map,
             Backing::Owned(bytes) => bytes,
@@ -469,15 +469,19 @@ impl CompiledList {
 }
 
 /// Memory-maps a list file read-only.
-#[allow(unsafe_code)]
 fn map_file(file: &std::fs::File) -> Result<memmap2::Mmap, CompiledListError> {
+    map_readonly(file).map_err(|e| CompiledListError::Io(e.kind()))
+}
+
+/// Memory-maps a compiled file (URL or hash list) read-only.
+#[allow(unsafe_code)]
+pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mmap> {
     // SAFETY: the mapping is read-only and private to this process. Mapped memory changes underneath a
     // reader only if another process modifies the file in place; Haven never does (compiled lists are
     // replaced by rename, see `write_atomically`), and the documented contract of `CompiledList::open`
     // forbids it. Every read goes through bounds-checked slices, and the contents are checked (size,
     // index, checksum) before any lookup.
-    let map = unsafe { memmap2::MmapOptions::new().populate().map(file) };
-    map.map_err(|e| CompiledListError::Io(e.kind()))
+    unsafe { memmap2::MmapOptions::new().populate().map(file) }
 }
 
 fn read_u32(bytes: &[u8], at: usize) -> Option<u32> {

@@ -201,7 +201,7 @@ async fn bad_requests_get_json_errors_that_never_echo_the_content() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn engines_not_in_this_build_answer_501_after_validating() {
+async fn the_text_engine_answers_501_after_validating() {
     let d = TestDaemon::start(|_, config| config.http.max_image_bytes = 1024).await;
     let text = d
         .post_json("/v1/check/text", &json!({ "text": "hello" }))
@@ -224,19 +224,6 @@ async fn engines_not_in_this_build_answer_501_after_validating() {
         StatusCode::UNPROCESSABLE_ENTITY
     );
 
-    let hash = d
-        .post_json("/v1/check/hash", &json!({ "kind": "md5", "hash": "00" }))
-        .await;
-    assert_eq!(hash.status, StatusCode::NOT_IMPLEMENTED);
-    let image = d
-        .send(
-            Method::POST,
-            "/v1/check/image",
-            &[("content-type", "image/png")],
-            Some(vec![1; 1000]),
-        )
-        .await;
-    assert_eq!(image.status, StatusCode::NOT_IMPLEMENTED);
     let huge = d
         .send(
             Method::POST,
@@ -513,4 +500,118 @@ async fn healthz_and_metrics() {
         let value = line.rsplit(' ').next().unwrap();
         assert!(value.parse::<f64>().is_ok(), "{line}");
     }
+}
+
+/// A benign generated PNG (a gradient with a seed-dependent stripe).
+fn png(seed: u8) -> Vec<u8> {
+    let image = image::RgbImage::from_fn(128, 96, |x, y| {
+        let stripe = if (x / 8 + u32::from(seed)) % 3 == 0 {
+            90
+        } else {
+            0
+        };
+        image::Rgb([
+            (x * 2) as u8,
+            ((y * 2) as u8).wrapping_add(stripe),
+            seed.wrapping_mul(37),
+        ])
+    });
+    let mut bytes = Vec::new();
+    image
+        .write_to(
+            &mut std::io::Cursor::new(&mut bytes),
+            image::ImageFormat::Png,
+        )
+        .unwrap();
+    bytes
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn images_and_hashes_are_checked_against_the_hash_lists() {
+    use haven_core::hash::list::{HashListOptions, ParsedHashList, to_hex};
+    use haven_core::hash::{FileDigests, compiled::compile};
+    let listed = png(1);
+    let digests = FileDigests::of(&listed);
+    let d = TestDaemon::start(|dir, _| {
+        // A list built from a benign image the test generates: its MD5, and a made-up PDQ hash.
+        let text = format!(
+            "# id: test-abuse\n# version: 1\nmd5 {}\npdq {}\n",
+            to_hex(&digests.md5),
+            "f".repeat(64)
+        );
+        let parsed = ParsedHashList::parse(&text, &HashListOptions::default()).unwrap();
+        std::fs::create_dir_all(dir.join("lists")).unwrap();
+        std::fs::write(dir.join("lists/test-abuse.hvh"), compile(&parsed)).unwrap();
+    })
+    .await;
+    let health = d.get("/healthz").await.json();
+    assert!(
+        health["lists"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|l| l["id"] == "test-abuse" && l["category"] == "known_abuse")
+    );
+
+    let send_image = |bytes: Vec<u8>| {
+        let d = &d;
+        async move {
+            d.send(
+                Method::POST,
+                "/v1/check/image",
+                &[("content-type", "image/png")],
+                Some(bytes),
+            )
+            .await
+        }
+    };
+    let blocked = send_image(listed.clone()).await;
+    assert_eq!(blocked.status, StatusCode::OK, "{}", blocked.text());
+    let verdict = &blocked.json()["verdict"];
+    assert_eq!(verdict["action"], "block");
+    assert_eq!(verdict["categories"][0]["category"], "known_abuse");
+    assert_eq!(verdict["evidence"][0]["engine"], "hash");
+    assert_eq!(verdict["evidence"][0]["source"]["id"], "test-abuse");
+    assert_eq!(
+        send_image(png(2)).await.json()["verdict"]["action"],
+        "allow"
+    );
+    let garbage = send_image(b"not an image at all".to_vec()).await;
+    assert_eq!(garbage.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(garbage.error(), "invalid_image");
+
+    let by_hash = d
+        .post_json(
+            "/v1/check/hash",
+            &json!({ "kind": "md5", "hash": to_hex(&digests.md5) }),
+        )
+        .await;
+    assert_eq!(by_hash.json()["verdict"]["action"], "block");
+    let near = format!("{}e", "f".repeat(63));
+    let pdq = d
+        .post_json("/v1/check/hash", &json!({ "kind": "pdq", "hash": near }))
+        .await;
+    assert_eq!(pdq.json()["verdict"]["action"], "block");
+    assert_eq!(pdq.json()["verdict"]["evidence"][0]["score"], 1.0);
+    let other = d
+        .post_json(
+            "/v1/check/hash",
+            &json!({ "kind": "sha1", "hash": "0".repeat(40) }),
+        )
+        .await;
+    assert_eq!(other.json()["verdict"]["action"], "allow");
+    for (kind, hash) in [("md5", "00"), ("sha256", "00"), ("pdq", "zz")] {
+        let bad = d
+            .post_json("/v1/check/hash", &json!({ "kind": kind, "hash": hash }))
+            .await;
+        assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+        assert_eq!(bad.error(), "invalid_hash");
+    }
+    // The audit log has the blocks, without any image data or hash.
+    let records = d.daemon.audit().unwrap().recent(10).unwrap();
+    let text = serde_json::to_string(&records).unwrap();
+    assert!(
+        text.contains("known_abuse") && !text.contains(&to_hex(&digests.md5)),
+        "{text}"
+    );
 }
