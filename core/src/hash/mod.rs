@@ -7,6 +7,7 @@
 
 use std::fmt;
 
+pub mod index;
 pub mod pdq;
 
 /// A 256-bit PDQ hash. The hex form is the one Meta's reference implementations print (64 lower-case hex digits);
