@@ -144,13 +144,13 @@ proptest! {
                 (xorshift(&mut state) as usize) % bytes.len()
             } else {
                 let ids_at = bytes.len() - 16 * 40 * 4;
-                let k = (xorshift(&mut state) as usize) % (16 + 32 * 40 + 16 * 40 * 4);
-                if k < 16 + 32 * 40 { k } else { ids_at + k - 16 - 32 * 40 }
+                let k = (xorshift(&mut state) as usize) % (32 + 32 * 40 + 16 * 40 * 4);
+                if k < 32 + 32 * 40 { k } else { ids_at + k - 32 - 32 * 40 }
             };
             bytes[at] ^= (xorshift(&mut state) as u8) | 1;
         }
         if let Ok(index) = PdqIndex::from_bytes(&bytes) {
-            prop_assert_eq!(&index, &PdqIndex::build(index.hashes().to_vec()));
+            prop_assert_eq!(&index, &PdqIndex::build(index.hashes().collect()));
         }
     }
 }
@@ -279,10 +279,10 @@ fn targeted_corruption_is_an_error() {
     let index = PdqIndex::build(hashes.clone());
     let bytes = index.to_bytes();
     let n = hashes.len();
-    let offsets_at = 16 + 32 * n;
+    let offsets_at = 32 + 32 * n;
     let ids_at = offsets_at + 16 * 65_537 * 4;
-    // The prefix: the entry count (wrong length) and the shape.
-    for at in 0..16 {
+    // The prefix: the entry count (wrong length), the shape and the reserved bytes.
+    for at in 0..32 {
         for mask in [0x01u8, 0x80, 0xff] {
             let mut damaged = bytes.clone();
             damaged[at] ^= mask;
@@ -292,9 +292,16 @@ fn targeted_corruption_is_an_error() {
             );
         }
     }
-    // A full check costs ~0.1 s in a debug build, so the rest is a sample: a byte of every word of a hash
-    // (which moves the hash to other buckets), offsets where a bucket holds an entry, and id bytes.
-    let mut positions: Vec<usize> = (0..4).map(|w| 16 + 32 + 8 * w + 2 * w).collect();
+    // A full check costs ~0.1 s in a debug build, so the rest is a sample: a byte of every word of a hash (first
+    // halves, then second halves; a changed hash belongs in other buckets), offsets where a bucket holds an
+    // entry, and id bytes.
+    let hi_at = 32 + 16 * n;
+    let mut positions: Vec<usize> = vec![
+        32 + 16 * 2 + 1,
+        32 + 16 * 2 + 8,
+        hi_at + 16 * 5,
+        hi_at + 16 * 5 + 15,
+    ];
     positions.extend([offsets_at, offsets_at + 65_536 * 4]);
     for t in [0, 15] {
         let table = offsets_at + t * 65_537 * 4;
