@@ -503,25 +503,43 @@ impl Daemon {
             .map_or(self.config.default_profile.as_str(), |c| c.profile.as_str())
     }
 
+    /// Runs one check for a profile (the default one when `profile` is `None`) on the current snapshot, counts it
+    /// and records it in the audit log (with `domain`, computed only when the check is recorded).
+    fn checked(
+        &self,
+        profile: Option<&str>,
+        engine: Engine,
+        check: impl FnOnce(&Haven, &Profile) -> Result<Verdict, haven_core::Error>,
+        domain: impl FnOnce() -> Option<String>,
+    ) -> Result<(String, Verdict), CheckError> {
+        let snapshot = self.snapshot.load();
+        let (id, profile) = self
+            .profile(&snapshot, profile)
+            .ok_or(CheckError::UnknownProfile)?;
+        let verdict = check(&snapshot.haven, &profile)?;
+        self.metrics.count_check(engine, verdict.action);
+        if verdict.action != Action::Allow || self.config.audit.record_allowed {
+            self.record(&id, &profile, &verdict, engine, domain().as_deref());
+        }
+        Ok((id, verdict))
+    }
+
     /// Checks a URL for a profile (the default one when `profile` is `None`) and records it in the audit log.
     pub fn check_url(
         &self,
         profile: Option<&str>,
         url: &str,
     ) -> Result<(String, Verdict), CheckError> {
-        let snapshot = self.snapshot.load();
-        let (id, profile) = self
-            .profile(&snapshot, profile)
-            .ok_or(CheckError::UnknownProfile)?;
-        let verdict = snapshot.haven.check_url(&profile, url)?;
-        self.metrics.count_check(Engine::Url, verdict.action);
-        if verdict.action != Action::Allow || self.config.audit.record_allowed {
-            let domain = CanonicalUrl::parse(url)
-                .ok()
-                .and_then(|u| registrable_domain(u.host()));
-            self.record(&id, &profile, &verdict, Engine::Url, domain.as_deref());
-        }
-        Ok((id, verdict))
+        self.checked(
+            profile,
+            Engine::Url,
+            |haven, profile| haven.check_url(profile, url),
+            || {
+                CanonicalUrl::parse(url)
+                    .ok()
+                    .and_then(|u| registrable_domain(u.host()))
+            },
+        )
     }
 
     /// Checks an image's bytes against the hash lists for a profile and records a match in the audit log.
@@ -530,16 +548,12 @@ impl Daemon {
         profile: Option<&str>,
         bytes: &[u8],
     ) -> Result<(String, Verdict), CheckError> {
-        let snapshot = self.snapshot.load();
-        let (id, profile) = self
-            .profile(&snapshot, profile)
-            .ok_or(CheckError::UnknownProfile)?;
-        let verdict = snapshot.haven.check_image(&profile, bytes)?;
-        self.metrics.count_check(Engine::Hash, verdict.action);
-        if verdict.action != Action::Allow || self.config.audit.record_allowed {
-            self.record(&id, &profile, &verdict, Engine::Hash, None);
-        }
-        Ok((id, verdict))
+        self.checked(
+            profile,
+            Engine::Hash,
+            |haven, profile| haven.check_image(profile, bytes),
+            || None,
+        )
     }
 
     /// Checks one hash against the hash lists for a profile and records a match in the audit log.
@@ -548,16 +562,12 @@ impl Daemon {
         profile: Option<&str>,
         value: &haven_core::hash::HashValue,
     ) -> Result<(String, Verdict), CheckError> {
-        let snapshot = self.snapshot.load();
-        let (id, profile) = self
-            .profile(&snapshot, profile)
-            .ok_or(CheckError::UnknownProfile)?;
-        let verdict = snapshot.haven.check_hash(&profile, value);
-        self.metrics.count_check(Engine::Hash, verdict.action);
-        if verdict.action != Action::Allow || self.config.audit.record_allowed {
-            self.record(&id, &profile, &verdict, Engine::Hash, None);
-        }
-        Ok((id, verdict))
+        self.checked(
+            profile,
+            Engine::Hash,
+            |haven, profile| Ok(haven.check_hash(profile, value)),
+            || None,
+        )
     }
 
     /// Writes one check to the audit log (never the content: only profile, engine, category, action, domain).
