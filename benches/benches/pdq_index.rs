@@ -171,6 +171,18 @@ fn pdq_index_benches(c: &mut Criterion) {
             scan_mean / index_mean
         );
 
+        // Other radii (probing 1 and 137 values per table instead of 17), on the first 200 queries.
+        let few = queries.get(..200).unwrap_or(&queries);
+        for radius in [15, 47] {
+            let (near, random, matches) = mean_us(few, |q| index.query(q, radius).len());
+            eprintln!(
+                "pdq_index {label}: radius {radius}: index {:.1} µs/query (near-duplicates {near:.1}, random \
+                 {random:.1}; {matches} matches over {} queries; best of {ROUNDS} rounds)",
+                (near + random) / 2.0,
+                few.len()
+            );
+        }
+
         let mut group = c.benchmark_group(format!("pdq_index/{label}"));
         group.throughput(Throughput::Elements(1));
         let mut i = 0;
