@@ -14,7 +14,7 @@
 //! whole index (many duplicates, or a query in a dense cluster), the query scans linearly instead, which is then
 //! cheaper; the results are the same either way.
 //!
-//! Speed comes from memory, not arithmetic: at 1M random hashes a radius-31 query checks about 4,200 candidates,
+//! Speed comes from memory, not arithmetic: at 1M random hashes a radius-31 query checks about 4,150 candidates,
 //! each a hash at a random place. So the index lives in one buffer in its [byte layout](PdqIndex::to_bytes), in
 //! an anonymous memory map that Linux is asked to back with huge pages (fewer TLB misses); the first and second
 //! halves of the hashes are stored apart (16-byte aligned, so a half is one cache line, and the first halves take
@@ -54,7 +54,7 @@ const OFFSETS_PER_TABLE: usize = BUCKETS + 1;
 
 /// When the probed buckets hold more than `len / FALLBACK_DIVISOR` entries, a linear scan is about as fast: it
 /// reads the hashes in order, while the index reads each candidate at a random place, which cost 4–5 times as
-/// much per hash on the benchmark machine (1M hashes: ~70 µs for ~4,200 candidates against ~4 ms for the scan;
+/// much per hash on the benchmark machine (1M hashes: ~70 µs for ~4,150 candidates against ~4 ms for the scan;
 /// see `benches/README.md`).
 const FALLBACK_DIVISOR: usize = 4;
 
@@ -583,10 +583,12 @@ impl PdqIndex {
         probe: u32,
         f: &mut impl FnMut(IndexMatch),
     ) {
-        // Touch the start of every bucket first, so that their misses overlap too.
+        // Touch the start and end of every bucket first (at 1M hashes a bucket is ~15 ids, often across two cache
+        // lines), so that their misses overlap too.
         let mut touched = 0u8;
-        for &(start, _) in ranges {
+        for &(start, end) in ranges {
             touched ^= parts.ids.get(start).map_or(0, |id| id[0]);
+            touched ^= parts.ids.get(end.wrapping_sub(1)).map_or(0, |id| id[0]);
         }
         std::hint::black_box(touched);
         // Each candidate with its table in the high half.
