@@ -9,6 +9,8 @@
 //! - [`hash`]: the hash engine: exact (MD5, SHA-1, BLAKE3) and PDQ perceptual matching against known-abuse lists.
 //! - [`url`]: the URL engine: Safe Browsing canonicalisation, block lists compiled to memory-mapped files, and
 //!   SafeSearch.
+//! - [`text`]: the text engine: evasion-proof keyword and phrase lexicons in six languages, personal data the
+//!   child sends, grooming patterns over a conversation.
 //!
 //! [`Haven`] ties them together.
 //!
@@ -33,6 +35,7 @@
 pub mod hash;
 pub mod i18n;
 pub mod policy;
+pub mod text;
 pub mod url;
 pub mod verdict;
 
@@ -42,7 +45,7 @@ pub use policy::{Action, AgeTier, Category, Profile};
 pub use verdict::Verdict;
 
 use i18n::{Catalogue, HelpDirectory};
-use verdict::Finding;
+use verdict::{Evidence, Finding};
 
 /// Any error `haven-core` returns. None of them carries the child's text, URLs or other personal data.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -63,6 +66,9 @@ pub enum Error {
     /// An image could not be decoded (malformed, unsupported, or beyond the decoding limits).
     #[error(transparent)]
     Image(#[from] hash::image::ImageError),
+    /// A text or conversation could not be checked (too long).
+    #[error(transparent)]
+    Text(#[from] text::TextError),
 }
 
 /// The engine: checks content for a profile and returns verdicts. Cheap to clone, safe to share across threads.
@@ -72,6 +78,8 @@ pub struct Haven {
     help: Arc<HelpDirectory>,
     urls: url::UrlEngine,
     hashes: hash::HashEngine,
+    texts: text::TextEngine,
+    pii: text::PiiDetector,
 }
 
 impl Default for Haven {
@@ -89,7 +97,189 @@ impl Haven {
             help: HelpDirectory::builtin(),
             urls: url::UrlEngine::builtin(),
             hashes: hash::HashEngine::new(),
+            texts: text::TextEngine::builtin(),
+            pii: text::PiiDetector::new(),
         }
+    }
+
+    /// This engine with other lexicons (for example the built-in ones plus an app's own).
+    pub fn with_text_engine(mut self, texts: text::TextEngine) -> Haven {
+        self.texts = texts;
+        self
+    }
+
+    /// The lexicons in use.
+    pub fn text_engine(&self) -> &text::TextEngine {
+        &self.texts
+    }
+
+    /// Checks one text: a message the child receives or is about to send, a search, a post.
+    ///
+    /// Lexicon matches become findings of their category (profanity, sexual content, bullying, hate, violence,
+    /// self-harm, drugs); in text the child sends ([`text::Direction::Outgoing`]), personal data (phone numbers,
+    /// e-mail and street addresses, payment cards, coordinates, "my school is ...") is personal information; and
+    /// grooming phrases count as in a one-message conversation (see [`text::grooming`]). Evidence spans are
+    /// byte ranges of `text`.
+    ///
+    /// ```
+    /// use haven_core::text::TextContext;
+    /// use haven_core::{Action, AgeTier, Category, Haven, Profile};
+    ///
+    /// let haven = Haven::new();
+    /// let child = Profile::new("Leo", AgeTier::Age9To12)?;
+    /// let verdict = haven.check_text(&child, "you are such a l0 s e r", &TextContext::incoming())?;
+    /// assert_eq!(verdict.categories[0].category, Category::Bullying);
+    /// assert_eq!(haven.check_text(&child, "Scunthorpe United won 3-1", &TextContext::incoming())?.action, Action::Allow);
+    /// # Ok::<(), haven_core::Error>(())
+    /// ```
+    pub fn check_text(
+        &self,
+        profile: &Profile,
+        text: &str,
+        context: &text::TextContext,
+    ) -> Result<Verdict, Error> {
+        text::check_length(text)?;
+        let language = context.language.unwrap_or(profile.language());
+        let (mut findings, signals) = self.scan_message(text, context.direction, language, None, 0);
+        findings.extend(grooming_findings(text::grooming::assess(signals, 0)));
+        Ok(self.decide(profile, findings))
+    }
+
+    /// Checks a conversation, oldest message first: every message as [`Haven::check_text`] would (evidence
+    /// names the message by its index), and grooming risk over the whole conversation, so that several weak
+    /// signals together raise it while one innocent "how old are you" does not.
+    pub fn check_conversation(
+        &self,
+        profile: &Profile,
+        messages: &[text::ChatMessage],
+        context: &text::TextContext,
+    ) -> Result<Verdict, Error> {
+        if messages.len() > text::MAX_MESSAGES {
+            return Err(text::TextError::TooManyMessages {
+                len: messages.len(),
+                max: text::MAX_MESSAGES,
+            }
+            .into());
+        }
+        for message in messages {
+            text::check_length(&message.text)?;
+        }
+        let language = context.language.unwrap_or(profile.language());
+        let mut findings = Vec::new();
+        let mut signals = Vec::new();
+        for (index, message) in messages.iter().enumerate() {
+            let (found, signalled) = self.scan_message(
+                &message.text,
+                message.direction,
+                language,
+                Some(index),
+                message.sent_at,
+            );
+            findings.extend(found);
+            signals.extend(signalled);
+        }
+        let last = messages.iter().map(|m| m.sent_at).max().unwrap_or(0);
+        findings.extend(grooming_findings(text::grooming::assess(signals, last)));
+        Ok(self.decide(profile, findings))
+    }
+
+    /// The text with what the profile would not let through masked at its original positions: every character
+    /// of such a span but spaces becomes `*`. Content the profile allows (profanity for a teenager, say) stays.
+    pub fn mask_text(
+        &self,
+        profile: &Profile,
+        text: &str,
+        context: &text::TextContext,
+    ) -> Result<String, Error> {
+        let verdict = self.check_text(profile, text, context)?;
+        let masked_categories: Vec<Category> = verdict
+            .categories
+            .iter()
+            .filter(|c| c.action != Action::Allow)
+            .map(|c| c.category)
+            .collect();
+        let mut spans: Vec<(usize, usize)> = verdict
+            .evidence
+            .iter()
+            .filter(|e| e.category.is_some_and(|c| masked_categories.contains(&c)))
+            .filter_map(|e| e.span.map(|s| (s.start, s.end)))
+            .collect();
+        spans.sort_unstable();
+        let mut masked = String::with_capacity(text.len());
+        for (i, c) in text.char_indices() {
+            let inside = spans.iter().any(|&(s, e)| s <= i && i < e);
+            masked.push(if inside && !c.is_whitespace() { '*' } else { c });
+        }
+        Ok(masked)
+    }
+
+    /// Lexicon and personal-data findings of one message, and its grooming signals.
+    fn scan_message(
+        &self,
+        text: &str,
+        direction: text::Direction,
+        language: i18n::Language,
+        message: Option<usize>,
+        sent_at: u64,
+    ) -> (Vec<Finding>, Vec<text::GroomingSignal>) {
+        let form = text::Normalized::new(text);
+        let languages = text::languages_for(&form, language);
+        let outgoing = direction == text::Direction::Outgoing;
+        let mut findings = Vec::new();
+        let mut signals = Vec::new();
+        for found in self.texts.scan_normalized(&form, languages) {
+            let entry = &found.entry;
+            let category = match entry.kind {
+                text::EntryKind::Category(c) => c,
+                text::EntryKind::PersonalInfoPhrase if outgoing => Category::PersonalInfo,
+                text::EntryKind::Grooming(family) => {
+                    signals.push(text::GroomingSignal {
+                        family,
+                        message: message.unwrap_or(0),
+                        span: found.span.clone(),
+                        severity: entry.severity,
+                        direction,
+                        sent_at,
+                        rule: format!("{}:{}", entry.kind, entry.term),
+                        language: entry.language,
+                    });
+                    continue;
+                }
+                text::EntryKind::PersonalInfoPhrase | text::EntryKind::Allow => continue,
+            };
+            let mut evidence = Evidence::new(verdict::Engine::Text)
+                .with_source(
+                    format!("lexicon-{}", entry.language.code()),
+                    self.texts.version(),
+                )
+                .with_rule(format!("{}:{}", entry.kind, entry.term))
+                .with_span(found.span.start, found.span.end);
+            if let Some(index) = message {
+                evidence = evidence.with_message(index);
+            }
+            findings.push(Finding {
+                category,
+                confidence: f32::from(entry.severity) / 3.0,
+                evidence,
+            });
+        }
+        if outgoing {
+            for found in self.pii.find(text) {
+                let mut evidence = Evidence::new(verdict::Engine::Text)
+                    .with_source("personal-data", env!("CARGO_PKG_VERSION"))
+                    .with_rule(format!("personal_info:{}", found.kind.id()))
+                    .with_span(found.start, found.end);
+                if let Some(index) = message {
+                    evidence = evidence.with_message(index);
+                }
+                findings.push(Finding {
+                    category: Category::PersonalInfo,
+                    confidence: 1.0,
+                    evidence,
+                });
+            }
+        }
+        (findings, signals)
     }
 
     /// This engine with other category lists (for example the built-in ones plus the installed adult list).
@@ -183,6 +373,34 @@ impl Haven {
     }
 }
 
+/// The findings of a grooming assessment: one per signal when the risk reaches the threshold, none below it.
+fn grooming_findings(assessment: text::GroomingAssessment) -> Vec<Finding> {
+    if !assessment.is_flagged() {
+        return Vec::new();
+    }
+    let risk = assessment.risk;
+    assessment
+        .signals
+        .into_iter()
+        .map(|signal| {
+            let evidence = Evidence::new(verdict::Engine::Text)
+                .with_source(
+                    format!("lexicon-{}", signal.language.code()),
+                    text::engine::BUILTIN_VERSION,
+                )
+                .with_rule(signal.rule)
+                .with_span(signal.span.start, signal.span.end)
+                .with_message(signal.message)
+                .with_score(risk);
+            Finding {
+                category: Category::Grooming,
+                confidence: risk,
+                evidence,
+            }
+        })
+        .collect()
+}
+
 /// The README's Rust examples, compiled and run as doctests.
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
@@ -209,7 +427,7 @@ mod tests {
         assert_all::<policy::Country>();
         assert_all::<Verdict>();
         assert_all::<Finding>();
-        assert_all::<verdict::Evidence>();
+        assert_all::<Evidence>();
         assert_all::<verdict::Message>();
         assert_all::<verdict::HelpPointer>();
         assert_all::<Catalogue>();

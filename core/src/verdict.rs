@@ -72,6 +72,9 @@ pub struct Evidence {
     pub span: Option<Span>,
     /// A model score or match distance, when there is one.
     pub score: Option<f32>,
+    /// In a conversation check: the index of the message that `span` refers to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub message: Option<usize>,
 }
 
 impl Evidence {
@@ -84,6 +87,7 @@ impl Evidence {
             rule: None,
             span: None,
             score: None,
+            message: None,
         }
     }
 
@@ -105,6 +109,12 @@ impl Evidence {
     /// This evidence with a span of the checked text.
     pub fn with_span(mut self, start: usize, end: usize) -> Evidence {
         self.span = Some(Span { start, end });
+        self
+    }
+
+    /// This evidence about message `index` of a conversation.
+    pub fn with_message(mut self, index: usize) -> Evidence {
+        self.message = Some(index);
         self
     }
 

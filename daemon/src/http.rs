@@ -20,6 +20,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use haven_core::Profile;
+use haven_core::i18n::Language;
+use haven_core::text::{self, ChatMessage, TextContext};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Value, json};
@@ -232,32 +234,26 @@ async fn check_url(
     check_answer(&daemon, result, "invalid_url")
 }
 
-/// The engines that have not landed in this build answer 501 after validating the request, so clients can be
-/// written against the final API now.
-fn engine_unavailable(engine: &str) -> Response {
-    error(
-        StatusCode::NOT_IMPLEMENTED,
-        "engine_unavailable",
-        format!("the {engine} engine is not part of this build yet"),
-    )
-}
-
 /// `POST /v1/check/text`: one message or a conversation.
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // read once the text engine lands
 struct TextCheck {
     #[serde(default)]
     text: Option<String>,
+    /// Who wrote `text` (default `in`: to the child).
+    #[serde(default)]
+    direction: Option<Direction>,
     #[serde(default)]
     messages: Option<Vec<ConversationMessage>>,
+    /// The text's language (default: the profile's).
+    #[serde(default)]
+    language: Option<Language>,
     #[serde(default)]
     profile: Option<String>,
 }
 
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
-#[allow(dead_code)] // read once the text engine lands
 struct ConversationMessage {
     direction: Direction,
     text: String,
@@ -265,22 +261,60 @@ struct ConversationMessage {
     time: Option<String>,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Clone, Copy)]
 #[serde(rename_all = "lowercase")]
 enum Direction {
     In,
     Out,
 }
 
-async fn check_text(JsonBody(request): JsonBody<TextCheck>) -> Response {
-    if request.text.is_some() == request.messages.is_some() {
-        return error(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid_request",
-            "send either \"text\" or \"messages\"",
-        );
+impl From<Direction> for text::Direction {
+    fn from(d: Direction) -> Self {
+        match d {
+            Direction::In => text::Direction::Incoming,
+            Direction::Out => text::Direction::Outgoing,
+        }
     }
-    engine_unavailable("text")
+}
+
+async fn check_text(
+    State(daemon): State<Arc<Daemon>>,
+    JsonBody(request): JsonBody<TextCheck>,
+) -> Response {
+    let invalid =
+        |message: &str| error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message);
+    let mut context = TextContext::incoming();
+    context.language = request.language;
+    let profile = request.profile.as_deref();
+    let result = match (request.text, request.messages) {
+        (Some(text), None) => {
+            context.direction = request
+                .direction
+                .map_or(text::Direction::Incoming, Into::into);
+            daemon.check_text(profile, &text, &context)
+        }
+        (None, Some(messages)) if request.direction.is_none() => {
+            let mut chat = Vec::with_capacity(messages.len());
+            for message in messages {
+                let sent_at = match message.time.as_deref().map(humantime::parse_rfc3339) {
+                    None => 0,
+                    Some(Ok(time)) => time
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |d| d.as_secs()),
+                    Some(Err(_)) => return invalid("\"time\" must be an RFC 3339 date-time"),
+                };
+                chat.push(ChatMessage {
+                    direction: message.direction.into(),
+                    text: message.text,
+                    sent_at,
+                });
+            }
+            daemon.check_conversation(profile, &chat, &context)
+        }
+        (None, Some(_)) => return invalid("\"direction\" goes on each message of a conversation"),
+        _ => return invalid("send either \"text\" or \"messages\""),
+    };
+    check_answer(&daemon, result, "invalid_text")
 }
 
 #[derive(Deserialize)]

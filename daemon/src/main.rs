@@ -12,6 +12,7 @@ use std::process::ExitCode;
 use clap::{Args, Parser, Subcommand};
 use haven_core::i18n::Language;
 use haven_core::policy::{AgeTier, Category, Country, Profile, default_rule};
+use haven_core::text::{Normalized, TextContext};
 use haven_core::verdict::{Engine, Evidence, Finding};
 use haven_core::{Action, Haven, Verdict};
 
@@ -61,6 +62,56 @@ enum Command {
     /// The parent's audit log.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Work with texts: mask what a profile would not let through, show the matching form.
+    #[command(subcommand)]
+    Text(TextCommand),
+}
+
+#[derive(Subcommand)]
+enum TextCommand {
+    /// Print the text with what the profile would not let through masked (`*`) at its original positions.
+    Mask {
+        #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
+        text: TextInput,
+    },
+    /// Print the matching form the lexicons see (a debug view of the normaliser).
+    Normalize {
+        /// The text, or `-` to read it from standard input.
+        text: String,
+    },
+}
+
+/// A text to check and who wrote it.
+#[derive(Args)]
+struct TextInput {
+    /// The child is sending this text (personal data is looked for only in what the child sends).
+    #[arg(long)]
+    outgoing: bool,
+    /// The text, or `-` to read it from standard input.
+    text: String,
+}
+
+impl TextInput {
+    fn context(&self) -> TextContext {
+        if self.outgoing {
+            TextContext::outgoing()
+        } else {
+            TextContext::incoming()
+        }
+    }
+}
+
+/// The text argument, or standard input for `-`.
+fn read_text(text: &str) -> Result<String, Failure> {
+    if text != "-" {
+        return Ok(text.to_owned());
+    }
+    let mut buffer = String::new();
+    io::Read::read_to_string(&mut io::stdin().lock(), &mut buffer)
+        .map_err(|e| Failure::input(format!("cannot read the text ({})", e.kind())))?;
+    Ok(buffer)
 }
 
 #[derive(Subcommand)]
@@ -101,6 +152,16 @@ enum Check {
         lists: Option<PathBuf>,
         /// The URL (a bare domain is read as http://).
         url: String,
+    },
+    /// May the child read (or send, with --outgoing) this text? Lexicons of the profile's language (or
+    /// --lang), English and the scripts in the text apply.
+    Text {
+        #[command(flatten)]
+        who: Who,
+        #[command(flatten)]
+        format: Format,
+        #[command(flatten)]
+        text: TextInput,
     },
 }
 
@@ -251,6 +312,27 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .check_url(&profile, &url)
                 .map_err(Failure::input)?;
             format.print(&mut out, &verdict, &profile)
+        }
+        Command::Check(Check::Text { who, format, text }) => {
+            let profile = who.profile()?;
+            let verdict = Haven::new()
+                .check_text(&profile, &read_text(&text.text)?, &text.context())
+                .map_err(Failure::input)?;
+            format.print(&mut out, &verdict, &profile)
+        }
+        Command::Text(TextCommand::Mask { who, text }) => {
+            let profile = who.profile()?;
+            let masked = Haven::new()
+                .mask_text(&profile, &read_text(&text.text)?, &text.context())
+                .map_err(Failure::input)?;
+            writeln!(out, "{masked}").map_err(write_failure)?;
+            Ok(0)
+        }
+        Command::Text(TextCommand::Normalize { text }) => {
+            let text = read_text(&text)?;
+            haven_core::text::check_length(&text).map_err(Failure::input)?;
+            writeln!(out, "{}", Normalized::new(&text).as_str()).map_err(write_failure)?;
+            Ok(0)
         }
         Command::Preview {
             who,

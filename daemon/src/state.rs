@@ -11,6 +11,7 @@ use std::time::{Duration, SystemTime};
 use arc_swap::ArcSwap;
 use haven_core::hash::{CompiledHashList, HashEngine};
 use haven_core::policy::{AgeTier, ProfileError};
+use haven_core::text::{ChatMessage, TextContext};
 use haven_core::url::{CanonicalUrl, CompiledList, UrlEngine, registrable_domain};
 use haven_core::verdict::Engine;
 use haven_core::{Action, Haven, Profile, Verdict};
@@ -566,6 +567,36 @@ impl Daemon {
             profile,
             Engine::Hash,
             |haven, profile| Ok(haven.check_hash(profile, value)),
+            || None,
+        )
+    }
+
+    /// Checks one text for a profile and records the verdict in the audit log (never the text).
+    pub fn check_text(
+        &self,
+        profile: Option<&str>,
+        text: &str,
+        context: &TextContext,
+    ) -> Result<(String, Verdict), CheckError> {
+        self.checked(
+            profile,
+            Engine::Text,
+            |haven, profile| haven.check_text(profile, text, context),
+            || None,
+        )
+    }
+
+    /// Checks a conversation for a profile and records the verdict in the audit log (never the messages).
+    pub fn check_conversation(
+        &self,
+        profile: Option<&str>,
+        messages: &[ChatMessage],
+        context: &TextContext,
+    ) -> Result<(String, Verdict), CheckError> {
+        self.checked(
+            profile,
+            Engine::Text,
+            |haven, profile| haven.check_conversation(profile, messages, context),
             || None,
         )
     }

@@ -8,7 +8,7 @@ use hyper::{Method, StatusCode};
 use serde_json::{Value, json};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
-use crate::harness::{PASSPHRASE, TestDaemon};
+use crate::harness::{PASSPHRASE, Reply, TestDaemon};
 
 const MT: tokio::runtime::RuntimeFlavor = tokio::runtime::RuntimeFlavor::MultiThread;
 
@@ -201,27 +201,83 @@ async fn bad_requests_get_json_errors_that_never_echo_the_content() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn the_text_engine_answers_501_after_validating() {
+async fn texts_and_conversations_are_checked() {
     let d = TestDaemon::start(|_, config| config.http.max_image_bytes = 1024).await;
-    let text = d
+    let verdict = |reply: &Reply| reply.json()["verdict"].clone();
+    let categories = |reply: &Reply| -> Vec<String> {
+        verdict(reply)["categories"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c["category"].as_str().unwrap().to_owned())
+            .collect()
+    };
+
+    let hello = d
         .post_json("/v1/check/text", &json!({ "text": "hello" }))
         .await;
-    assert_eq!(text.status, StatusCode::NOT_IMPLEMENTED);
-    assert_eq!(text.error(), "engine_unavailable");
-    let conversation = json!({ "messages": [
-        { "direction": "in", "text": "hi", "time": "2026-11-23T16:00:00Z" },
-        { "direction": "out", "text": "hello" }
-    ]});
+    assert_eq!(hello.status, StatusCode::OK, "{}", hello.text());
+    assert_eq!(verdict(&hello)["action"], "allow");
+
+    let rude = d
+        .post_json("/v1/check/text", &json!({ "text": "what the f u c k" }))
+        .await;
+    assert_eq!(verdict(&rude)["action"], "block");
+    assert_eq!(categories(&rude), ["profanity"]);
+    let span = &verdict(&rude)["evidence"][0]["span"];
     assert_eq!(
-        d.post_json("/v1/check/text", &conversation).await.status,
-        StatusCode::NOT_IMPLEMENTED
+        (span["start"].as_u64(), span["end"].as_u64()),
+        (Some(9), Some(16))
     );
+
+    // Personal data counts only in what the child sends.
+    let email = json!({ "text": "write to mia.jones@example.com", "direction": "out" });
+    let sent = d.post_json("/v1/check/text", &email).await;
+    assert_eq!(categories(&sent), ["personal_info"], "{}", sent.text());
+    let received = json!({ "text": "write to mia.jones@example.com", "direction": "in" });
+    assert_eq!(
+        verdict(&d.post_json("/v1/check/text", &received).await)["action"],
+        "allow"
+    );
+
+    let grooming = json!({ "messages": [
+        { "direction": "in", "text": "how old are you?", "time": "2026-11-23T16:00:00Z" },
+        { "direction": "out", "text": "11", "time": "2026-11-23T16:01:00Z" },
+        { "direction": "in", "text": "cool. don't tell your parents we talk ok", "time": "2026-11-23T16:05:00Z" }
+    ]});
+    let reply = d.post_json("/v1/check/text", &grooming).await;
+    assert_eq!(reply.status, StatusCode::OK, "{}", reply.text());
+    assert_eq!(categories(&reply), ["grooming"]);
+    assert_eq!(verdict(&reply)["evidence"][0]["message"], 0);
+    assert_eq!(verdict(&reply)["evidence"][1]["message"], 2);
+    let one_question = json!({ "messages": [
+        { "direction": "in", "text": "how old are you?" },
+        { "direction": "out", "text": "11" }
+    ]});
+    let reply = d.post_json("/v1/check/text", &one_question).await;
+    assert_eq!(verdict(&reply)["action"], "allow", "{}", reply.text());
+
     let both = d.post_json("/v1/check/text", &json!({})).await;
     assert_eq!(both.status, StatusCode::UNPROCESSABLE_ENTITY);
     let bad_direction = json!({ "messages": [{ "direction": "sideways", "text": "x" }] });
     assert_eq!(
         d.post_json("/v1/check/text", &bad_direction).await.status,
         StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let bad_time =
+        json!({ "messages": [{ "direction": "in", "text": "secret-text", "time": "yesterday" }] });
+    let reply = d.post_json("/v1/check/text", &bad_time).await;
+    assert_eq!(reply.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(!reply.text().contains("secret-text"));
+    let misplaced = json!({ "direction": "in", "messages": [{ "direction": "in", "text": "x" }] });
+    assert_eq!(
+        d.post_json("/v1/check/text", &misplaced).await.status,
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+    let unknown = json!({ "text": "hi", "profile": "nobody" });
+    assert_eq!(
+        d.post_json("/v1/check/text", &unknown).await.status,
+        StatusCode::NOT_FOUND
     );
 
     let huge = d

@@ -1,0 +1,394 @@
+//! The compiled lexicons: one Aho-Corasick automaton over the matching forms of every entry of every language,
+//! and the checks a raw automaton match must pass (language, word boundaries, doubled letters, allowlist).
+
+use std::ops::Range;
+use std::sync::{Arc, OnceLock};
+
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+
+use super::lexicon::{self, EntryKind, LexiconEntry, LexiconError, MatchMode};
+use super::normalize::Normalized;
+use crate::i18n::Language;
+
+/// The built-in lexicons, one per language (`core/data/text/lexicon/*.txt`; format and sources in the README
+/// beside them).
+const BUILTIN: [(Language, &str); 6] = [
+    (Language::Ar, include_str!("../../data/text/lexicon/ar.txt")),
+    (Language::En, include_str!("../../data/text/lexicon/en.txt")),
+    (Language::Es, include_str!("../../data/text/lexicon/es.txt")),
+    (Language::Fr, include_str!("../../data/text/lexicon/fr.txt")),
+    (Language::Ru, include_str!("../../data/text/lexicon/ru.txt")),
+    (Language::Zh, include_str!("../../data/text/lexicon/zh.txt")),
+];
+
+/// The version of the built-in lexicons, reported in evidence.
+pub const BUILTIN_VERSION: &str = "2026.12.1";
+
+/// Longest term (in characters of its matching form) that gets `*` variants (`f*ck`, `sh*t`).
+const MAX_STAR_TERM: usize = 12;
+
+/// A set of languages (which lexicons apply to a text).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct LanguageSet(u8);
+
+impl LanguageSet {
+    /// Every language.
+    pub const ALL: LanguageSet = LanguageSet(0b11_1111);
+
+    /// No language.
+    pub const fn empty() -> LanguageSet {
+        LanguageSet(0)
+    }
+
+    fn bit(language: Language) -> u8 {
+        match language {
+            Language::Ar => 1,
+            Language::Zh => 2,
+            Language::En => 4,
+            Language::Fr => 8,
+            Language::Ru => 16,
+            Language::Es => 32,
+        }
+    }
+
+    /// This set with `language` added.
+    pub fn with(self, language: Language) -> LanguageSet {
+        LanguageSet(self.0 | Self::bit(language))
+    }
+
+    /// Whether `language` is in the set.
+    pub fn contains(self, language: Language) -> bool {
+        self.0 & Self::bit(language) != 0
+    }
+
+    /// The languages in the set, in [`Language::ALL`] order.
+    pub fn iter(self) -> impl Iterator<Item = Language> {
+        Language::ALL.into_iter().filter(move |&l| self.contains(l))
+    }
+}
+
+impl FromIterator<Language> for LanguageSet {
+    fn from_iter<I: IntoIterator<Item = Language>>(iter: I) -> Self {
+        iter.into_iter()
+            .fold(LanguageSet::empty(), LanguageSet::with)
+    }
+}
+
+/// One lexicon match in a checked text.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LexiconMatch {
+    /// The entry that matched.
+    pub entry: Arc<LexiconEntry>,
+    /// Where, in bytes of the original text.
+    pub span: Range<usize>,
+}
+
+/// Compiled lexicons. Immutable, cheap to clone, safe to share across threads.
+#[derive(Debug, Clone)]
+pub struct TextEngine {
+    inner: Arc<Compiled>,
+}
+
+#[derive(Debug)]
+struct Compiled {
+    /// `None` only if the automaton could not be built (beyond aho-corasick's size limits, billions of states;
+    /// lexicons are far below them): such an engine matches nothing rather than failing.
+    automaton: Option<AhoCorasick>,
+    patterns: Vec<Pattern>,
+    entries: Vec<Arc<LexiconEntry>>,
+    version: String,
+}
+
+/// One automaton pattern: an entry's matching form, or one of its `*` variants.
+#[derive(Debug)]
+struct Pattern {
+    entry: u32,
+    /// Byte offsets (in the pattern) of letters the entry has doubled: the text needs a run of two there.
+    doubles: Box<[u16]>,
+}
+
+impl TextEngine {
+    /// The built-in lexicons of all six languages, compiled once per process.
+    pub fn builtin() -> TextEngine {
+        static BUILTIN_ENGINE: OnceLock<TextEngine> = OnceLock::new();
+        BUILTIN_ENGINE
+            .get_or_init(
+                || match TextEngine::from_sources(&BUILTIN, BUILTIN_VERSION) {
+                    Ok(engine) => engine,
+                    // The built-in lexicons are checked by a unit test; should one ever fail to parse, the engine
+                    // has no entries rather than the process crashing.
+                    Err(_) => TextEngine::from_entries(Vec::new(), BUILTIN_VERSION),
+                },
+            )
+            .clone()
+    }
+
+    /// Parses and compiles lexicons (one source text per language; the format is in [`lexicon`]).
+    pub fn from_sources(
+        sources: &[(Language, &str)],
+        version: &str,
+    ) -> Result<TextEngine, LexiconError> {
+        let mut entries = Vec::new();
+        for &(language, source) in sources {
+            entries.extend(lexicon::parse(language, source)?);
+        }
+        Ok(TextEngine::from_entries(entries, version))
+    }
+
+    /// Compiles parsed entries.
+    pub fn from_entries(entries: Vec<LexiconEntry>, version: &str) -> TextEngine {
+        let mut strings: Vec<String> = Vec::new();
+        let mut patterns = Vec::new();
+        for (index, entry) in entries.iter().enumerate() {
+            let form = Normalized::new(&entry.term);
+            let text = form.as_str();
+            if text.is_empty() {
+                continue;
+            }
+            let doubles: Box<[u16]> = text
+                .char_indices()
+                .filter(|&(i, _)| form.run_len(i) >= 2)
+                .filter_map(|(i, _)| u16::try_from(i).ok())
+                .collect();
+            strings.push(text.to_owned());
+            patterns.push(Pattern {
+                entry: index as u32,
+                doubles,
+            });
+            if entry.kind != EntryKind::Allow {
+                for variant in star_variants(text) {
+                    strings.push(variant);
+                    patterns.push(Pattern {
+                        entry: index as u32,
+                        doubles: Box::new([]),
+                    });
+                }
+            }
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .build(&strings)
+            .ok();
+        TextEngine {
+            inner: Arc::new(Compiled {
+                automaton,
+                patterns,
+                entries: entries.into_iter().map(Arc::new).collect(),
+                version: version.to_owned(),
+            }),
+        }
+    }
+
+    /// The lexicons' version.
+    pub fn version(&self) -> &str {
+        &self.inner.version
+    }
+
+    /// Every entry, in lexicon order.
+    pub fn entries(&self) -> impl Iterator<Item = &LexiconEntry> {
+        self.inner.entries.iter().map(|e| e.as_ref())
+    }
+
+    /// The matches of the lexicons of `languages` in `text`: word boundaries and doubled letters respected,
+    /// matches inside an allowlisted word dropped, and a match inside a longer match of the same kind dropped.
+    /// Sorted by position.
+    pub fn scan(&self, text: &str, languages: LanguageSet) -> Vec<LexiconMatch> {
+        self.scan_normalized(&Normalized::new(text), languages)
+    }
+
+    /// [`TextEngine::scan`] on a text already in matching form.
+    pub fn scan_normalized(&self, form: &Normalized, languages: LanguageSet) -> Vec<LexiconMatch> {
+        let inner = &*self.inner;
+        let Some(automaton) = &inner.automaton else {
+            return Vec::new();
+        };
+        let mut hits: Vec<(Range<usize>, u32)> = Vec::new();
+        let mut allowed: Vec<Range<usize>> = Vec::new();
+        for m in automaton.find_overlapping_iter(form.as_str()) {
+            let Some(pattern) = inner.patterns.get(m.pattern().as_usize()) else {
+                continue;
+            };
+            let Some(entry) = inner.entries.get(pattern.entry as usize) else {
+                continue;
+            };
+            if !languages.contains(entry.language) {
+                continue;
+            }
+            let (start, end) = (m.start(), m.end());
+            let bounded = match entry.mode {
+                MatchMode::Word => form.is_word_start(start) && form.is_word_end(end),
+                MatchMode::Prefix => form.is_word_start(start),
+                MatchMode::Any => true,
+            };
+            if !bounded
+                || !pattern
+                    .doubles
+                    .iter()
+                    .all(|&d| form.run_len(start + d as usize) >= 2)
+            {
+                continue;
+            }
+            if entry.kind == EntryKind::Allow {
+                allowed.push(start..end);
+            } else {
+                hits.push((start..end, pattern.entry));
+            }
+        }
+        hits.retain(|(span, _)| {
+            !allowed
+                .iter()
+                .any(|a| a.start <= span.start && span.end <= a.end)
+        });
+        hits.sort_by(|a, b| {
+            a.0.start
+                .cmp(&b.0.start)
+                .then(b.0.end.cmp(&a.0.end))
+                .then(a.1.cmp(&b.1))
+        });
+        hits.dedup_by(|b, a| a.0 == b.0 && kind_of(inner, a.1) == kind_of(inner, b.1));
+        let kept: Vec<&(Range<usize>, u32)> = hits
+            .iter()
+            .filter(|(span, entry)| {
+                !hits.iter().any(|(other, other_entry)| {
+                    other != span
+                        && other.start <= span.start
+                        && span.end <= other.end
+                        && kind_of(inner, *other_entry) == kind_of(inner, *entry)
+                })
+            })
+            .collect();
+        kept.into_iter()
+            .filter_map(|(span, entry)| {
+                Some(LexiconMatch {
+                    entry: inner.entries.get(*entry as usize)?.clone(),
+                    span: form.original_range(span.start, span.end),
+                })
+            })
+            .collect()
+    }
+}
+
+fn kind_of(inner: &Compiled, entry: u32) -> Option<EntryKind> {
+    inner.entries.get(entry as usize).map(|e| e.kind)
+}
+
+/// The self-censored forms of a one-word term: an inner stretch of letters replaced by one `*` (the normaliser
+/// collapses `**` to `*`), keeping at least the first and last letter: `fuck` → `f*ck`, `fu*k`, `f*k`.
+fn star_variants(form: &str) -> Vec<String> {
+    let chars: Vec<char> = form.chars().collect();
+    let n = chars.len();
+    if !(4..=MAX_STAR_TERM).contains(&n) || !chars.iter().all(|c| c.is_alphabetic()) {
+        return Vec::new();
+    }
+    let mut variants = Vec::new();
+    for i in 1..n - 1 {
+        for j in i + 1..n {
+            let mut v: String = chars.iter().take(i).collect();
+            v.push('*');
+            v.extend(chars.iter().skip(j));
+            variants.push(v);
+        }
+    }
+    variants.sort();
+    variants.dedup();
+    variants
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LEXICON: &str = "\
+profanity 2 word shit
+profanity 3 any motherfucker
+profanity 3 word fuck
+sexual 3 prefix porn
+sexual 2 word boob
+profanity 2 word ass
+allow 0 word assassin
+sexual 3 prefix cum
+allow 0 prefix cumul
+bullying 2 word nobody likes you
+grooming.secrecy 2 word don't tell your parents
+";
+
+    fn engine() -> TextEngine {
+        TextEngine::from_sources(
+            &[
+                (Language::En, LEXICON),
+                (Language::Zh, "profanity 3 any 傻逼\n"),
+            ],
+            "t",
+        )
+        .unwrap()
+    }
+
+    fn found(text: &str) -> Vec<(String, String)> {
+        engine()
+            .scan(text, LanguageSet::ALL)
+            .into_iter()
+            .map(|m| (m.entry.term.clone(), text[m.span].to_owned()))
+            .collect()
+    }
+
+    #[test]
+    fn matches_map_to_the_original_text() {
+        let table: &[(&str, &[(&str, &str)])] = &[
+            ("oh shit", &[("shit", "shit")]),
+            ("oh SH1T!", &[("shit", "SH1T")]),
+            ("f u c k you", &[("fuck", "f u c k")]),
+            ("fuuuuck", &[("fuck", "fuuuuck")]),
+            ("f*ck off", &[("fuck", "f*ck")]),
+            ("f**k", &[("fuck", "f**k")]),
+            ("you motherfucker", &[("motherfucker", "motherfucker")]),
+            ("boooobs? no: boob", &[("boob", "boob")]),
+            ("pornography", &[("porn", "porn")]),
+            ("the assassin", &[]),
+            ("cumulative", &[]),
+            ("cumshot", &[("cum", "cum")]),
+            ("Bob is here", &[]),
+            ("class", &[]),
+            ("you ass", &[("ass", "ass")]),
+            ("a$$", &[("ass", "a$$")]),
+            (
+                "Nobody likes   you.",
+                &[("nobody likes you", "Nobody likes   you")],
+            ),
+            (
+                "Don't tell your parents",
+                &[("don't tell your parents", "Don't tell your parents")],
+            ),
+            ("你是傻逼吗", &[("傻逼", "傻逼")]),
+            ("你是傻 逼吗", &[("傻逼", "傻 逼")]),
+            ("scunthorpe", &[]),
+        ];
+        for (text, expected) in table {
+            let expected: Vec<(String, String)> = expected
+                .iter()
+                .map(|(t, m)| (t.to_string(), m.to_string()))
+                .collect();
+            assert_eq!(found(text), expected, "text {text:?}");
+        }
+    }
+
+    #[test]
+    fn languages_not_selected_do_not_match() {
+        let e = engine();
+        assert!(
+            e.scan("傻逼", LanguageSet::empty().with(Language::En))
+                .is_empty()
+        );
+        assert_eq!(
+            e.scan("傻逼", LanguageSet::empty().with(Language::Zh))
+                .len(),
+            1
+        );
+    }
+
+    #[test]
+    fn star_variants_keep_first_and_last_letters() {
+        assert_eq!(star_variants("fuck"), ["f*ck", "f*k", "fu*k"]);
+        assert!(star_variants("ass").is_empty());
+        assert!(star_variants("two words").is_empty());
+    }
+}

@@ -1,0 +1,792 @@
+//! The matching form of a text, with a map back to the original.
+//!
+//! Lexicon entries and checked text go through the same [`Normalized::new`], so an entry written plainly
+//! (`shit`) meets its evasions (`SH1T`, `s h i t`, `ѕhit` with a Cyrillic `ѕ`, `ｓｈｉｔ`, `sh\u{200B}it`,
+//! `shiiiit`). The steps, in order:
+//!
+//! 1. **Per character**: invisible characters are dropped (zero-width spaces and joiners, soft hyphens, bidi
+//!    controls such as RLO/LRO, variation selectors, tag characters); Unicode compatibility decomposition (NFKD)
+//!    turns full-width and mathematical letters, ligatures and circled letters into plain ones; Latin diacritics
+//!    are dropped (`é` → `e`, `ø` → `o`) except Spanish `ñ`, a letter of its own, and other scripts keep
+//!    theirs (`й` stays `й`); lower case; `ß` → `ss`.
+//!    Arabic: tashkeel and tatweel are dropped, `أ إ آ ٱ` → `ا`, `ى ی` → `ي`, `ة` → `ه`, Arabic-Indic digits →
+//!    ASCII. Russian: `ё` → `е`. Chinese: traditional characters → simplified (the `fast2s` tables).
+//! 2. **Per word** (a run of letters, digits and the leet symbols `@ $ ! *`): look-alike letters of another
+//!    script are folded into the word's main script (Cyrillic `с` in a Latin word → `c`, Latin `p` in a Russian
+//!    word → `р`); leetspeak digits and symbols become letters when the word is mostly letters (`sh1t`, `@ss`,
+//!    `$lut`; Russian `3` → `з`), so `2024` and `mp3`-like tokens with few letters stay as they are; a `*` inside
+//!    a word stays as a wildcard (`f*ck`); runs of one letter collapse to one, remembering the run's length
+//!    (`fuuuck` → `fuck`, run 3 at `u`), so that an entry with a real double letter (`boob`) still needs two in
+//!    the text and `Bob` is not `boob`.
+//! 3. **Between words**: every other character (spaces, punctuation, apostrophes, emoji) becomes one space.
+//!    Three or more single letters separated by short gaps (`f u c k`, `f.u.c.k`, `f-u-c-k`, `f_u_c_k`) are
+//!    joined and marked, so a match may start and end inside them. Chinese characters
+//!    separated by short gaps are joined too (Chinese puts no spaces between words).
+//!
+//! Every byte of the matching form records the byte range of the original text it came from, so a match maps
+//! back to the original for masking and evidence (see [`Normalized::original_range`]).
+
+use std::ops::Range;
+
+use unicode_normalization::char::{compose, decompose_compatible, is_combining_mark};
+
+/// Flag in [`Normalized`]'s per-byte metadata: the byte is part of a run of joined single letters.
+const JOINED: u8 = 0x80;
+/// Mask of the run length in the per-byte metadata.
+const RUN_MASK: u8 = 0x7f;
+
+/// A text in matching form, with the map back to the original.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Normalized {
+    text: String,
+    /// Per byte of `text`: the first byte of the original characters it came from.
+    starts: Vec<u32>,
+    /// Per byte of `text`: one past the last byte of the original characters it came from.
+    ends: Vec<u32>,
+    /// Per byte of `text`: the run length of its letter in the original (1..=127) and the `JOINED` flag.
+    meta: Vec<u8>,
+}
+
+/// One character after the per-character step, with where it came from.
+#[derive(Debug, Clone, Copy)]
+struct Unit {
+    c: char,
+    start: u32,
+    end: u32,
+}
+
+/// What a unit is, for finding words.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Class {
+    Letter,
+    Digit,
+    /// `@ $ ! *`: part of a word, and leetspeak or a wildcard when the word is mostly letters.
+    Symbol,
+    Separator,
+}
+
+fn class(c: char) -> Class {
+    if c.is_ascii_lowercase() {
+        Class::Letter
+    } else if c.is_ascii_digit() {
+        Class::Digit
+    } else if matches!(c, '@' | '$' | '!' | '*') {
+        Class::Symbol
+    } else if c.is_ascii() {
+        Class::Separator
+    } else if c.is_alphabetic() || is_emoji(c) {
+        // Emoji count as letters, so a lexicon can list the rude ones.
+        Class::Letter
+    } else {
+        Class::Separator
+    }
+}
+
+/// Pictographs and dingbats (emoji, with their skin-tone modifiers).
+fn is_emoji(c: char) -> bool {
+    matches!(c, '\u{1F000}'..='\u{1FAFF}' | '\u{2600}'..='\u{27BF}')
+}
+
+/// The script a word is folded into.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Script {
+    Latin,
+    Cyrillic,
+    Other,
+}
+
+impl Normalized {
+    /// The matching form of `text`. Linear in the length of `text`; never panics.
+    ///
+    /// Offsets are kept as `u32`: callers check texts against a length limit (far below 4 GiB) first. Longer
+    /// input is cut at the last character boundary below 4 GiB rather than mis-mapped.
+    pub fn new(text: &str) -> Normalized {
+        let text = cut_to_u32(text);
+        let mut units = Vec::with_capacity(text.len());
+        if needs_t2s(text) {
+            let simplified = fast2s::convert(text);
+            // fast2s maps one character to one character; anything else and the text is used as it is.
+            if simplified.chars().count() == text.chars().count() {
+                for ((i, original), c) in text.char_indices().zip(simplified.chars()) {
+                    push_char(&mut units, c, i as u32, (i + original.len_utf8()) as u32);
+                }
+            } else {
+                push_all(&mut units, text);
+            }
+        } else {
+            push_all(&mut units, text);
+        }
+        let mut out = Normalized {
+            text: String::with_capacity(text.len()),
+            starts: Vec::with_capacity(text.len()),
+            ends: Vec::with_capacity(text.len()),
+            meta: Vec::with_capacity(text.len()),
+        };
+        Words::new(&units).emit_all(&mut out);
+        out
+    }
+
+    /// The matching form.
+    pub fn as_str(&self) -> &str {
+        &self.text
+    }
+
+    /// The byte range of the original text that the matching-form bytes `start..end` came from. Out-of-range or
+    /// empty input gives an empty range at the nearest known position.
+    pub fn original_range(&self, start: usize, end: usize) -> Range<usize> {
+        let first = self.starts.get(start).copied();
+        let last = end.checked_sub(1).and_then(|i| self.ends.get(i)).copied();
+        match (first, last) {
+            (Some(s), Some(e)) if e >= s && end > start => s as usize..e as usize,
+            (Some(s), _) => s as usize..s as usize,
+            _ => {
+                let at = self.ends.last().copied().unwrap_or(0) as usize;
+                at..at
+            }
+        }
+    }
+
+    /// The length of the original run of letters behind the matching-form byte `i` (1 when the letter was not
+    /// repeated; 0 out of range).
+    pub fn run_len(&self, i: usize) -> u8 {
+        self.meta.get(i).map_or(0, |m| m & RUN_MASK)
+    }
+
+    /// Whether the matching-form byte `i` is one of a run of joined single letters (`f u c k`).
+    pub fn is_joined(&self, i: usize) -> bool {
+        self.meta.get(i).is_some_and(|m| m & JOINED != 0)
+    }
+
+    /// Whether a match may start at byte `start` as a whole word: at the start, after a space, or between two
+    /// joined letters.
+    pub fn is_word_start(&self, start: usize) -> bool {
+        let bytes = self.text.as_bytes();
+        start == 0
+            || bytes.get(start - 1) == Some(&b' ')
+            || (self.is_joined(start - 1) && self.is_joined(start))
+    }
+
+    /// Whether a match may end at byte `end` as a whole word: at the end, before a space, or between two joined
+    /// letters.
+    pub fn is_word_end(&self, end: usize) -> bool {
+        let bytes = self.text.as_bytes();
+        end >= bytes.len()
+            || bytes.get(end) == Some(&b' ')
+            || (end > 0 && self.is_joined(end - 1) && self.is_joined(end))
+    }
+
+    fn push(&mut self, c: char, start: u32, end: u32, meta: u8) {
+        self.text.push(c);
+        for _ in 0..c.len_utf8() {
+            self.starts.push(start);
+            self.ends.push(end);
+            self.meta.push(meta);
+        }
+    }
+
+    fn push_space(&mut self, start: u32, end: u32) {
+        if !self.text.is_empty() && !self.text.ends_with(' ') {
+            self.push(' ', start, end, 1);
+        }
+    }
+
+    fn trim_end(&mut self) {
+        if self.text.ends_with(' ') {
+            self.text.pop();
+            self.starts.pop();
+            self.ends.pop();
+            self.meta.pop();
+        }
+    }
+}
+
+/// The longest prefix of `text` on a character boundary whose length fits in a `u32`.
+fn cut_to_u32(text: &str) -> &str {
+    let max = u32::MAX as usize;
+    if text.len() <= max {
+        return text;
+    }
+    let mut end = max;
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.get(..end).unwrap_or_default()
+}
+
+/// Whether the text has CJK ideographs (worth the traditional → simplified pass).
+fn needs_t2s(text: &str) -> bool {
+    // Every CJK ideograph is encoded in UTF-8 with a lead byte of 0xE3..=0xE9 (U+3400..U+9FFF) or 0xEF (the
+    // compatibility ideographs); a quick byte scan rules out most texts.
+    text.bytes()
+        .any(|b| (0xE3..=0xE9).contains(&b) || b == 0xEF)
+        && text
+            .chars()
+            .any(|c| matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}'))
+}
+
+fn push_all(units: &mut Vec<Unit>, text: &str) {
+    for (i, c) in text.char_indices() {
+        push_char(units, c, i as u32, (i + c.len_utf8()) as u32);
+    }
+}
+
+/// Invisible characters that only hide what a word is: zero-width spaces and joiners, soft hyphen, bidi
+/// controls, invisible operators, variation selectors, fillers, the BOM and tag characters.
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'
+            | '\u{1160}'
+            | '\u{17B4}'
+            | '\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
+}
+
+/// Arabic folding: `Some(None)` drops the character, `Some(Some(c))` replaces it, `None` leaves it alone.
+fn fold_arabic(c: char) -> Option<Option<char>> {
+    Some(match c {
+        // Tashkeel (harakat, tanwin, shadda, sukun, superscript alef, Quranic marks) and tatweel.
+        '\u{0610}'..='\u{061A}'
+        | '\u{064B}'..='\u{065F}'
+        | '\u{0670}'
+        | '\u{06D6}'..='\u{06ED}'
+        | '\u{0640}' => None,
+        'أ' | 'إ' | 'آ' | 'ٱ' | 'ٲ' | 'ٳ' => Some('ا'),
+        'ى' | 'ی' | 'ې' => Some('ي'),
+        'ة' => Some('ه'),
+        'ک' => Some('ك'),
+        '\u{0660}'..='\u{0669}' => char::from_digit(c as u32 - 0x0660, 10),
+        '\u{06F0}'..='\u{06F9}' => char::from_digit(c as u32 - 0x06F0, 10),
+        _ => return None,
+    })
+}
+
+/// Latin letters without a decomposition that still carry a diacritic or are a ligature.
+fn fold_latin_extra(c: char) -> Option<&'static str> {
+    Some(match c {
+        'ø' => "o",
+        'æ' => "ae",
+        'œ' => "oe",
+        'ł' => "l",
+        'đ' | 'ð' => "d",
+        'þ' => "th",
+        'ı' => "i",
+        'ħ' => "h",
+        'ŧ' => "t",
+        'ß' | 'ẞ' => "ss",
+        _ => return None,
+    })
+}
+
+fn is_latin(c: char) -> bool {
+    c.is_ascii_alphabetic() || matches!(c, '\u{00C0}'..='\u{024F}' | '\u{1E00}'..='\u{1EFF}')
+}
+
+/// The per-character step: pushes zero or more units for `c` (which came from `start..end`).
+fn push_char(units: &mut Vec<Unit>, c: char, start: u32, end: u32) {
+    if c.is_ascii() {
+        units.push(Unit {
+            c: c.to_ascii_lowercase(),
+            start,
+            end,
+        });
+        return;
+    }
+    if is_invisible(c) {
+        return;
+    }
+    if let Some(folded) = fold_arabic(c) {
+        if let Some(c) = folded {
+            units.push(Unit { c, start, end });
+        }
+        return;
+    }
+    match c {
+        'ё' | 'Ё' => {
+            return units.push(Unit {
+                c: 'е', start, end
+            });
+        }
+        // Spanish `ñ` is a letter of its own (`coño` is not `cono`, a cone).
+        'ñ' | 'Ñ' => {
+            return units.push(Unit {
+                c: 'ñ', start, end
+            });
+        }
+        'ς' => {
+            return units.push(Unit {
+                c: 'σ', start, end
+            });
+        }
+        // Hangul syllables decompose into jamo; keep them whole.
+        '\u{AC00}'..='\u{D7A3}' => return units.push(Unit { c, start, end }),
+        _ => {}
+    }
+    if is_combining_mark(c) {
+        // A mark on its own (decomposed input): recompose it with a non-Latin letter before it (`и` + breve →
+        // `й`), drop it after a Latin one (diacritics folding).
+        if let Some(last) = units.last_mut()
+            && last.end == start
+            && !is_latin(last.c)
+            && let Some(composed) = compose(last.c, c)
+        {
+            last.c = composed;
+            last.end = end;
+        }
+        return;
+    }
+    let mut parts = ['\0'; 18];
+    let mut n = 0;
+    decompose_compatible(c, |d| {
+        if let Some(slot) = parts.get_mut(n) {
+            *slot = d;
+            n += 1;
+        }
+    });
+    let parts = parts.get(..n).unwrap_or_default();
+    let base = parts.first().copied().unwrap_or(c);
+    let keep_whole = !is_latin(base) && parts.iter().any(|&d| is_combining_mark(d));
+    if parts == [c] || keep_whole {
+        push_lower(units, c, start, end);
+    } else {
+        for &d in parts {
+            if !is_combining_mark(d) {
+                push_lower(units, d, start, end);
+            }
+        }
+    }
+}
+
+fn push_lower(units: &mut Vec<Unit>, c: char, start: u32, end: u32) {
+    if c.is_ascii() {
+        units.push(Unit {
+            c: c.to_ascii_lowercase(),
+            start,
+            end,
+        });
+        return;
+    }
+    for lower in c.to_lowercase() {
+        if let Some(folded) = fold_latin_extra(lower) {
+            units.extend(folded.chars().map(|c| Unit { c, start, end }));
+        } else if is_latin(c) && is_combining_mark(lower) {
+            // `İ` lower-cases to `i` + a combining dot.
+        } else if lower == 'ё' {
+            units.push(Unit {
+                c: 'е', start, end
+            });
+        } else {
+            units.push(Unit {
+                c: lower,
+                start,
+                end,
+            });
+        }
+    }
+}
+
+/// Look-alike letters of Cyrillic and Greek, in lower case, and the Latin letter they imitate.
+fn to_latin(c: char) -> Option<char> {
+    Some(match c {
+        'а' | 'α' => 'a',
+        'в' | 'ь' | 'β' => 'b',
+        'с' => 'c',
+        'ԁ' => 'd',
+        'е' | 'ε' => 'e',
+        'г' => 'r',
+        'һ' | 'н' => 'h',
+        'і' | 'ї' | 'ι' => 'i',
+        'ј' => 'j',
+        'к' | 'κ' => 'k',
+        'ӏ' => 'l',
+        'м' => 'm',
+        'п' | 'η' => 'n',
+        'о' | 'ο' => 'o',
+        'р' | 'ρ' => 'p',
+        'ԛ' => 'q',
+        'ѕ' => 's',
+        'т' | 'τ' => 't',
+        'υ' => 'u',
+        'ν' => 'v',
+        'ԝ' | 'ω' => 'w',
+        'х' | 'χ' => 'x',
+        'у' | 'γ' => 'y',
+        _ => return None,
+    })
+}
+
+/// Latin look-alikes of Cyrillic letters (and leetspeak digits Russian writers use), in lower case.
+fn to_cyrillic(c: char) -> Option<char> {
+    Some(match c {
+        'a' | '@' => 'а',
+        'b' | '6' => 'б',
+        'c' => 'с',
+        'e' => 'е',
+        'h' => 'н',
+        'k' => 'к',
+        'm' => 'м',
+        'n' => 'п',
+        'o' | '0' => 'о',
+        'p' => 'р',
+        'r' => 'г',
+        't' => 'т',
+        'u' => 'и',
+        'x' => 'х',
+        'y' => 'у',
+        '3' => 'з',
+        '4' => 'ч',
+        _ => return None,
+    })
+}
+
+/// Leetspeak digits and symbols in Latin words.
+fn leet_latin(c: char) -> Option<char> {
+    Some(match c {
+        '0' => 'o',
+        '1' | '!' => 'i',
+        '3' => 'e',
+        '4' | '@' => 'a',
+        '5' | '$' => 's',
+        '7' => 't',
+        '8' => 'b',
+        '9' => 'g',
+        _ => return None,
+    })
+}
+
+/// Cyrillic letters that Russian does not use but that imitate Latin ones: votes for Latin.
+fn is_latin_decoy(c: char) -> bool {
+    matches!(c, 'ѕ' | 'і' | 'ј' | 'һ' | 'ԁ' | 'ӏ' | 'ԛ' | 'ԝ')
+}
+
+fn is_cyrillic(c: char) -> bool {
+    matches!(c, '\u{0400}'..='\u{052F}')
+}
+
+fn is_greek(c: char) -> bool {
+    matches!(c, '\u{0370}'..='\u{03FF}')
+}
+
+fn is_han(c: char) -> bool {
+    matches!(c, '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' | '\u{20000}'..='\u{2FFFF}')
+}
+
+/// One letter of a word after folding, before runs collapse.
+#[derive(Debug, Clone, Copy)]
+struct Mapped {
+    c: char,
+    start: u32,
+    end: u32,
+}
+
+/// A single-letter word waiting to be joined with its neighbours (`f u c k`).
+#[derive(Debug, Clone, Copy)]
+struct Single {
+    letter: Mapped,
+    /// The gap before it (its first unit's range), if any was emitted before it.
+    gap: Option<(u32, u32)>,
+}
+
+/// The per-word and between-word steps, over the units of the per-character step.
+struct Words<'a> {
+    units: &'a [Unit],
+    mapped: Vec<Mapped>,
+    singles: Vec<Single>,
+}
+
+impl<'a> Words<'a> {
+    fn new(units: &'a [Unit]) -> Words<'a> {
+        Words {
+            units,
+            mapped: Vec::with_capacity(32),
+            singles: Vec::new(),
+        }
+    }
+
+    fn emit_all(mut self, out: &mut Normalized) {
+        let units = self.units;
+        let mut i = 0;
+        // The separator run before the current word: its first unit's range and its length in units.
+        let mut gap: Option<(u32, u32, usize, bool)> = None;
+        while let Some(unit) = units.get(i) {
+            if class(unit.c) == Class::Separator {
+                let newline = unit.c == '\n';
+                gap = Some(match gap {
+                    Some((s, e, n, nl)) => (s, e, n + 1, nl || newline),
+                    None => (unit.start, unit.end, 1, newline),
+                });
+                i += 1;
+                continue;
+            }
+            let mut j = i;
+            while units.get(j).is_some_and(|u| class(u.c) != Class::Separator) {
+                j += 1;
+            }
+            let word = units.get(i..j).unwrap_or_default();
+            self.map_word(word);
+            // A short gap (at most two characters, no line break) keeps a run of single letters going.
+            let short_gap = gap.is_none_or(|(_, _, n, nl)| n <= 2 && !nl);
+            let gap_range = gap.map(|(s, e, _, _)| (s, e));
+            let first_han = self.mapped.first().is_some_and(|m| is_han(m.c));
+            if let [letter] = self.mapped.as_slice()
+                && class(letter.c) == Class::Letter
+                && !first_han
+            {
+                let letter = *letter;
+                if !short_gap {
+                    self.flush(out);
+                }
+                self.singles.push(Single {
+                    letter,
+                    gap: gap_range,
+                });
+            } else {
+                self.flush(out);
+                // Chinese puts no spaces between words: a short gap between two ideographs is an evasion
+                // (`傻 逼`), so it goes.
+                let after_han = out.text.chars().next_back().is_some_and(is_han);
+                if let Some((s, e)) = gap_range
+                    && !(short_gap && first_han && after_han)
+                {
+                    out.push_space(s, e);
+                }
+                emit_collapsed(out, &self.mapped, 0);
+            }
+            gap = None;
+            i = j;
+        }
+        self.flush(out);
+        out.trim_end();
+    }
+
+    /// Emits the pending single letters: joined when there are enough of them, else as separate words.
+    fn flush(&mut self, out: &mut Normalized) {
+        if self.singles.len() >= 3 {
+            if let Some((s, e)) = self.singles.first().and_then(|s| s.gap) {
+                out.push_space(s, e);
+            }
+            let letters: Vec<Mapped> = self.singles.iter().map(|s| s.letter).collect();
+            emit_collapsed(out, &letters, JOINED);
+        } else {
+            for single in &self.singles {
+                if let Some((s, e)) = single.gap {
+                    out.push_space(s, e);
+                }
+                emit_collapsed(out, std::slice::from_ref(&single.letter), 0);
+            }
+        }
+        self.singles.clear();
+    }
+
+    /// Folds one word's units into `self.mapped`: script look-alikes, leetspeak, wildcards.
+    fn map_word(&mut self, word: &[Unit]) {
+        self.mapped.clear();
+        let (mut latin, mut cyrillic, mut greek, mut letters, mut others) =
+            (0, 0, 0, 0usize, 0usize);
+        for u in word {
+            match class(u.c) {
+                Class::Letter => {
+                    letters += 1;
+                    if is_latin(u.c) || is_latin_decoy(u.c) {
+                        latin += 1;
+                    } else if is_cyrillic(u.c) {
+                        cyrillic += 1;
+                    } else if is_greek(u.c) {
+                        greek += 1;
+                    }
+                }
+                _ => others += 1,
+            }
+        }
+        let script = if latin > 0 && latin >= cyrillic + greek {
+            Script::Latin
+        } else if cyrillic > 0 && cyrillic >= greek {
+            Script::Cyrillic
+        } else if greek > 0 {
+            Script::Latin
+        } else {
+            Script::Other
+        };
+        let mixed = (latin > 0) as u8 + (cyrillic > 0) as u8 + (greek > 0) as u8 > 1
+            || word.iter().any(|u| is_latin_decoy(u.c));
+        // Leetspeak only in words that are mostly letters (`sh1t`, `a$$`, not `2024` or `a1234`), and of digits
+        // only inside the word or as one leading digit (`5lut`): a trailing number (`covid19`, `abc123`) or a
+        // longer leading one (`24h`) stays a number.
+        let leet = letters > 0 && 2 * letters >= others;
+        // `!` and `*` at the edges of a word are punctuation, not letters.
+        let is_edge_mark = |u: &Unit| matches!(u.c, '!' | '*');
+        let first = word
+            .iter()
+            .position(|u| !is_edge_mark(u))
+            .unwrap_or(word.len());
+        let last = word
+            .iter()
+            .rposition(|u| !is_edge_mark(u))
+            .map_or(0, |p| p + 1);
+        let word = word.get(first..last).unwrap_or_default();
+        let first_letter = word.iter().position(|u| class(u.c) == Class::Letter);
+        let last_letter = word.iter().rposition(|u| class(u.c) == Class::Letter);
+        for (k, u) in word.iter().enumerate() {
+            let inside = first_letter.is_some_and(|f| f < k) && last_letter.is_some_and(|l| k < l);
+            let leading_single = k == 0 && word.get(1).is_some_and(|n| class(n.c) == Class::Letter);
+            let c = match class(u.c) {
+                Class::Letter if mixed => match script {
+                    Script::Latin => to_latin(u.c).unwrap_or(u.c),
+                    Script::Cyrillic if u.c.is_ascii() => to_cyrillic(u.c).unwrap_or(u.c),
+                    _ => u.c,
+                },
+                Class::Letter => u.c,
+                // A star inside a word hides letters: it stays, as a wildcard.
+                Class::Symbol if u.c == '*' => {
+                    if !leet {
+                        continue;
+                    }
+                    '*'
+                }
+                Class::Digit if !(leet && (inside || leading_single)) => u.c,
+                Class::Symbol | Class::Digit if leet => {
+                    let folded = match script {
+                        Script::Cyrillic => to_cyrillic(u.c),
+                        _ => leet_latin(u.c),
+                    };
+                    match folded {
+                        Some(c) => c,
+                        None if u.c.is_ascii_digit() => u.c,
+                        None => continue,
+                    }
+                }
+                Class::Digit => u.c,
+                Class::Symbol | Class::Separator => continue,
+            };
+            self.mapped.push(Mapped {
+                c,
+                start: u.start,
+                end: u.end,
+            });
+        }
+    }
+}
+
+/// Emits letters with runs of one letter collapsed (digits are never collapsed).
+fn emit_collapsed(out: &mut Normalized, letters: &[Mapped], flags: u8) {
+    let mut k = 0;
+    while let Some(first) = letters.get(k) {
+        let mut j = k + 1;
+        if !first.c.is_ascii_digit() {
+            while letters.get(j).is_some_and(|m| m.c == first.c) {
+                j += 1;
+            }
+        }
+        let run = (j - k).min(RUN_MASK as usize) as u8;
+        let end = letters.get(j - 1).map_or(first.end, |m| m.end);
+        out.push(first.c, first.start, end, run | flags);
+        k = j;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn form(text: &str) -> String {
+        Normalized::new(text).as_str().to_owned()
+    }
+
+    #[test]
+    fn evasion_classes_fold_to_the_plain_word() {
+        let cases = [
+            ("Shit", "shit"),
+            ("SH1T", "shit"),
+            ("$h!t", "shit"),
+            ("@ss", "as"),
+            ("s h i t", "shit"),
+            ("s.h.i.t", "shit"),
+            ("s-h-i-t", "shit"),
+            ("s_h_i_t", "shit"),
+            ("shiiiiit", "shit"),
+            ("\u{0455}hit", "shit"),
+            ("ѕһit", "shit"),
+            ("sh\u{200B}it", "shit"),
+            ("sh\u{00AD}it", "shit"),
+            ("sh\u{200D}i\u{202E}t", "shit"),
+            ("ｓｈｉｔ", "shit"),
+            ("𝐬𝐡𝐢𝐭", "shit"),
+            ("shït", "shit"),
+            ("sh*t", "sh*t"),
+            ("f**k", "f*k"),
+            ("Straße", "strase"),
+            ("ёлка", "елка"),
+            ("сyка", "сука"),
+            ("бл9дь", "бл9дь"),
+            ("3аебал", "заебал"),
+            ("مُحَمَّد", "محمد"),
+            ("كـــلـــب", "كلب"),
+            ("أحمق", "احمق"),
+            ("مدرسة", "مدرسه"),
+            ("傻逼", "傻逼"),
+            ("國語", "国语"),
+            ("我 是", "我是"),
+            ("ＡＢＣ１２３", "abc123"),
+            ("hello,   world!!", "helo world"),
+            ("don't tell", "don t tel"),
+            ("call me at 2024", "cal me at 2024"),
+        ];
+        for (input, expected) in cases {
+            assert_eq!(form(input), expected, "input {input:?}");
+        }
+    }
+
+    #[test]
+    fn runs_and_joins_are_recorded() {
+        let n = Normalized::new("fuuuck boob bob");
+        assert_eq!(n.as_str(), "fuck bob bob");
+        assert_eq!(n.run_len(1), 3);
+        assert_eq!(n.run_len(0), 1);
+        assert_eq!(n.run_len(6), 2);
+        assert_eq!(n.run_len(10), 1);
+        let j = Normalized::new("you f u c k er");
+        assert_eq!(j.as_str(), "you fuck er");
+        assert!(j.is_joined(4) && j.is_joined(7) && !j.is_joined(0));
+        assert!(j.is_word_start(5) && j.is_word_end(7));
+        assert!(!j.is_word_start(1));
+    }
+
+    #[test]
+    fn offsets_map_back_to_the_original() {
+        let text = "Hey ｓ\u{200B}ｈ1ｔ!";
+        let n = Normalized::new(text);
+        assert_eq!(n.as_str(), "hey shit");
+        let range = n.original_range(4, 8);
+        assert_eq!(&text[range], "ｓ\u{200B}ｈ1ｔ");
+        let spaced = "a b s h i t c";
+        let n = Normalized::new(spaced);
+        let at = n.as_str().find("shit").unwrap();
+        assert_eq!(&spaced[n.original_range(at, at + 4)], "s h i t");
+        assert_eq!(n.original_range(100, 200), spaced.len()..spaced.len());
+    }
+
+    #[test]
+    fn ordinary_text_is_left_readable() {
+        assert_eq!(
+            form("I have 3 cats and 2 dogs."),
+            "i have 3 cats and 2 dogs"
+        );
+        assert_eq!(form("Le café est très bon"), "le cafe est tres bon");
+        assert_eq!(form("Привет, как дела?"), "привет как дела");
+        assert_eq!(form("  \u{200B} "), "");
+        assert_eq!(form("i am a boy"), "i am a boy");
+        assert_eq!(form("a b\nc"), "a b c");
+    }
+}

@@ -1,0 +1,26 @@
+//! Tests of the text engine on the built-in lexicons and the shared fixtures.
+
+use super::*;
+use crate::i18n::Language;
+
+const SOURCES: [(Language, &str); 6] = [
+    (Language::Ar, include_str!("../../data/text/lexicon/ar.txt")),
+    (Language::En, include_str!("../../data/text/lexicon/en.txt")),
+    (Language::Es, include_str!("../../data/text/lexicon/es.txt")),
+    (Language::Fr, include_str!("../../data/text/lexicon/fr.txt")),
+    (Language::Ru, include_str!("../../data/text/lexicon/ru.txt")),
+    (Language::Zh, include_str!("../../data/text/lexicon/zh.txt")),
+];
+
+#[test]
+fn builtin_lexicons_parse_and_cover_every_language() {
+    for (language, source) in SOURCES {
+        let entries = lexicon::parse(language, source).unwrap_or_else(|e| panic!("{e}"));
+        eprintln!("{language}: {}", entries.len());
+    }
+    let engine = TextEngine::from_sources(&SOURCES, "test").unwrap();
+    assert_eq!(
+        engine.entries().count(),
+        TextEngine::builtin().entries().count()
+    );
+}
