@@ -134,3 +134,17 @@ if [ "$(cat .haven/node/.lock 2>/dev/null)" != "$lock_sha" ]; then
   (cd .haven/node && npm ci --silent --no-audit --no-fund >&2)
   echo "$lock_sha" > .haven/node/.lock
 fi
+
+# --- nsfwjs MobileNetV2, int8 ---------------------------------------------------------------------------------
+int8_sha256=d5d0639ffc7743692b6cc5c2694e2006afa6319f99623026f6135e7106680595
+dir=.haven/models/nsfwjs-mobilenet-v2-int8
+if ! { [ -f "$dir/model.onnx" ] && verify "$int8_sha256" "$dir/model.onnx"; }; then
+  say "quantising the nsfwjs model to int8"
+  mkdir -p "$dir"
+  # Calibrated on the benign images (the generated fixtures and scikit-image's photos).
+  "$py" models/nsfwjs-mobilenet-v2/quantize.py .haven/models/nsfwjs-mobilenet-v2/model.onnx "$tmp/int8.onnx" \
+    fixtures/images .haven/testdata/skimage >&2
+  verify "$int8_sha256" "$tmp/int8.onnx" || fail "the int8 nsfwjs model does not match its pinned SHA-256"
+  mv "$tmp/int8.onnx" "$dir/model.onnx"
+  say "installed $dir/model.onnx"
+fi
