@@ -16,6 +16,7 @@ use haven_core::verdict::{Engine, Evidence, Finding};
 use haven_core::{Action, Haven, Verdict};
 
 mod hashes;
+mod images;
 mod lists;
 mod render;
 
@@ -102,6 +103,8 @@ enum Check {
         /// The URL (a bare domain is read as http://).
         url: String,
     },
+    /// Is this image safe for the child? Classified on the device by an ONNX model (nudity, sexual content).
+    Image(images::ImageCheck),
 }
 
 #[derive(Subcommand)]
@@ -252,6 +255,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .map_err(Failure::input)?;
             format.print(&mut out, &verdict, &profile)
         }
+        Command::Check(Check::Image(check)) => images::run(check, &mut out),
         Command::Preview {
             who,
             format,
