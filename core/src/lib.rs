@@ -7,6 +7,8 @@
 //! - [`verdict`]: the one answer every check returns, with evidence, a child-facing message and help.
 //! - [`i18n`]: the message catalogue (ar, en, es, fr, ru, zh; standard and easy-read) and the help directory.
 //! - [`hash`]: the hash engine: exact (MD5, SHA-1, BLAKE3) and PDQ perceptual matching against known-abuse lists.
+//! - [`classify`]: the image classifier: nudity and sexual-content models run with ONNX Runtime (optional: Haven
+//!   works without it).
 //! - [`url`]: the URL engine: Safe Browsing canonicalisation, block lists compiled to memory-mapped files, and
 //!   SafeSearch.
 //! - [`text`]: the text engine: evasion-proof keyword and phrase lexicons in six languages, personal data the
@@ -32,6 +34,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod classify;
 pub mod hash;
 pub mod i18n;
 pub mod policy;
@@ -69,6 +72,9 @@ pub enum Error {
     /// A text or conversation could not be checked (too long).
     #[error(transparent)]
     Text(#[from] text::TextError),
+    /// The image classifier failed (the image could not be decoded, or inference failed).
+    #[error(transparent)]
+    Classify(#[from] classify::ClassifyError),
 }
 
 /// The engine: checks content for a profile and returns verdicts. Cheap to clone, safe to share across threads.
@@ -80,6 +86,7 @@ pub struct Haven {
     hashes: hash::HashEngine,
     texts: text::TextEngine,
     pii: text::PiiDetector,
+    classifier: Option<Arc<classify::ImageClassifier>>,
 }
 
 impl Default for Haven {
@@ -99,6 +106,7 @@ impl Haven {
             hashes: hash::HashEngine::new(),
             texts: text::TextEngine::builtin(),
             pii: text::PiiDetector::new(),
+            classifier: None,
         }
     }
 
@@ -304,15 +312,36 @@ impl Haven {
         &self.hashes
     }
 
-    /// Checks an image's bytes against the hash lists: exact digests, and PDQ within the radius. A match is known
-    /// abuse material: blocked for every age, never overridable. The image is not kept.
+    /// This engine with an image classifier (none by default: the model and ONNX Runtime are installed
+    /// separately, see [`classify`]).
+    pub fn with_image_classifier(mut self, classifier: Arc<classify::ImageClassifier>) -> Haven {
+        self.classifier = Some(classifier);
+        self
+    }
+
+    /// The image classifier in use, if any.
+    pub fn image_classifier(&self) -> Option<&classify::ImageClassifier> {
+        self.classifier.as_deref()
+    }
+
+    /// Checks an image's bytes against the hash lists (exact digests, and PDQ within the radius) and, when this
+    /// engine has one, the image classifier (sexual content, nudity; thresholds per age tier). A hash match is
+    /// known abuse material: blocked for every age, never overridable. The image is not kept.
     pub fn check_image(&self, profile: &Profile, bytes: &[u8]) -> Result<Verdict, Error> {
-        let findings = self
+        let mut findings: Vec<Finding> = self
             .hashes
             .match_image(bytes)?
             .iter()
             .map(hash::HashMatch::to_finding)
             .collect();
+        if let Some(classifier) = &self.classifier {
+            match classifier.check_bytes(bytes, profile.tier()) {
+                Ok(found) => findings.extend(found),
+                // A file the hash lists know is blocked even if it does not decode.
+                Err(classify::ClassifyError::Image(_)) if !findings.is_empty() => {}
+                Err(e) => return Err(e.into()),
+            }
+        }
         Ok(self.decide(profile, findings))
     }
 
@@ -446,5 +475,12 @@ mod tests {
         assert_all::<hash::CompiledHashList>();
         assert_all::<hash::HashMatch>();
         assert_all::<hash::list::HashListError>();
+        assert_all::<classify::ImageClassifier>();
+        assert_all::<classify::ClassifyError>();
+        assert_all::<classify::ModelManifest>();
+        // ONNX Runtime's environment holds a logger callback, so the runtime handle is not UnwindSafe; the
+        // classifier and the engine do not hold it.
+        fn assert_send_sync<T: Send + Sync>() {}
+        assert_send_sync::<classify::Runtime>();
     }
 }

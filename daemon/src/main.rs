@@ -17,6 +17,7 @@ use haven_core::verdict::{Engine, Evidence, Finding};
 use haven_core::{Action, Haven, Verdict};
 
 mod hashes;
+mod images;
 mod lists;
 mod render;
 
@@ -163,6 +164,8 @@ enum Check {
         #[command(flatten)]
         text: TextInput,
     },
+    /// Is this image safe for the child? Classified on the device by an ONNX model (nudity, sexual content).
+    Image(images::ImageCheck),
 }
 
 #[derive(Subcommand)]
@@ -334,6 +337,7 @@ fn run(cli: Cli) -> Result<u8, Failure> {
             writeln!(out, "{}", Normalized::new(&text).as_str()).map_err(write_failure)?;
             Ok(0)
         }
+        Command::Check(Check::Image(check)) => images::run(check, &mut out),
         Command::Preview {
             who,
             format,

@@ -6,7 +6,8 @@
 //! this takes an explicit check: the decoder would otherwise fill the missing part with grey). Errors carry
 //! neither image bytes nor paths.
 //!
-//! Orientation metadata (EXIF) is not applied: PDQ reference hashes are computed on the stored pixels.
+//! [`decode`] does not apply orientation metadata (EXIF): PDQ reference hashes are computed on the stored pixels.
+//! [`decode_oriented`] does, for classifiers.
 
 use std::io::{Cursor, Read};
 use std::path::Path;
@@ -73,15 +74,50 @@ impl From<::image::ImageError> for ImageError {
 }
 
 /// Decodes an image whose format is recognised from its first bytes (PNG, JPEG, WebP or GIF; the first frame of an
-/// animation).
+/// animation). The stored pixels, without orientation metadata applied.
 pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, ImageError> {
+    Ok(reader(bytes, limits)?.decode()?)
+}
+
+/// Decodes an image as [`decode`] does, then turns it upright as its EXIF orientation says (what a browser or
+/// photo viewer shows: what a classifier should see).
+pub fn decode_oriented(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, ImageError> {
+    use ::image::ImageDecoder;
+
+    let reader = reader(bytes, limits)?;
+    let mut budget = image_limits(limits);
+    let mut decoder = reader.into_decoder()?;
+    // As `ImageReader::decode` does: the pixel buffer counts against the memory limit before it is allocated.
+    budget.reserve(decoder.total_bytes())?;
+    // A broken orientation tag is no reason to refuse the image: show it as stored.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(::image::metadata::Orientation::NoTransforms);
+    let mut image = DynamicImage::from_decoder(decoder)?;
+    image.apply_orientation(orientation);
+    Ok(image)
+}
+
+fn image_limits(limits: &DecodeLimits) -> Limits {
+    let mut image_limits = Limits::default();
+    image_limits.max_image_width = Some(limits.max_width);
+    image_limits.max_image_height = Some(limits.max_height);
+    image_limits.max_alloc = Some(limits.max_alloc);
+    image_limits
+}
+
+/// A reader for a recognised, complete image within the input-size limit, with the decoding limits set.
+fn reader<'a>(
+    bytes: &'a [u8],
+    limits: &DecodeLimits,
+) -> Result<ImageReader<Cursor<&'a [u8]>>, ImageError> {
     if bytes.is_empty() {
         return Err(ImageError::Empty);
     }
     if bytes.len() > limits.max_bytes {
         return Err(ImageError::TooLarge);
     }
-    let reader = ImageReader::new(Cursor::new(bytes))
+    let mut reader = ImageReader::new(Cursor::new(bytes))
         .with_guessed_format()
         .map_err(|_| ImageError::Malformed)?;
     match reader.format() {
@@ -89,13 +125,8 @@ pub fn decode(bytes: &[u8], limits: &DecodeLimits) -> Result<DynamicImage, Image
         Some(ImageFormat::Png | ImageFormat::Jpeg | ImageFormat::WebP | ImageFormat::Gif) => {}
         _ => return Err(ImageError::Unsupported),
     }
-    let mut image_limits = Limits::default();
-    image_limits.max_image_width = Some(limits.max_width);
-    image_limits.max_image_height = Some(limits.max_height);
-    image_limits.max_alloc = Some(limits.max_alloc);
-    let mut reader = reader;
-    reader.limits(image_limits);
-    Ok(reader.decode()?)
+    reader.limits(image_limits(limits));
+    Ok(reader)
 }
 
 /// Whether a JPEG's image data is followed by its end-of-image marker. The JPEG decoder fills the missing part of
