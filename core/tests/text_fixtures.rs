@@ -1,7 +1,12 @@
 //! The text engine on the shared fixtures in `fixtures/text/`: the evasion table (recall per class, zero flags
 //! on innocent rows), the innocent-substring suite, personal-data cue phrases and the conversations.
 
-#![allow(clippy::unwrap_used, clippy::indexing_slicing, clippy::panic, clippy::print_stderr)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::indexing_slicing,
+    clippy::panic,
+    clippy::print_stderr
+)]
 
 use std::path::PathBuf;
 

@@ -24,3 +24,35 @@ fn builtin_lexicons_parse_and_cover_every_language() {
         TextEngine::builtin().entries().count()
     );
 }
+
+#[test]
+fn oversized_input_is_a_typed_error_without_the_text() {
+    let haven = crate::Haven::new();
+    let profile = crate::Profile::new("t", crate::AgeTier::Under9).unwrap();
+    let long = "secret ".repeat(MAX_TEXT_BYTES / 7 + 1);
+    let err = haven
+        .check_text(&profile, &long, &TextContext::incoming())
+        .unwrap_err();
+    assert!(matches!(err, crate::Error::Text(TextError::TooLong { .. })));
+    assert!(!err.to_string().contains("secret"));
+    let messages = vec![
+        ChatMessage {
+            direction: Direction::Incoming,
+            text: "hi".into(),
+            sent_at: 0
+        };
+        MAX_MESSAGES + 1
+    ];
+    let err = haven
+        .check_conversation(&profile, &messages, &TextContext::incoming())
+        .unwrap_err();
+    assert!(matches!(
+        err,
+        crate::Error::Text(TextError::TooManyMessages { .. })
+    ));
+    assert!(
+        haven
+            .mask_text(&profile, &long, &TextContext::incoming())
+            .is_err()
+    );
+}
