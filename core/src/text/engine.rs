@@ -103,8 +103,9 @@ struct Compiled {
 #[derive(Debug)]
 struct Pattern {
     entry: u32,
-    /// Byte offsets (in the pattern) of letters the entry has doubled: the text needs a run of two there.
-    doubles: Box<[u16]>,
+    /// Byte offsets (in the pattern) of letters the entry repeats, with the run the entry has there (2 or 3): the
+    /// text needs a run at least that long (`ass` needs `ss`, `xxx` needs `xxx`, so `XX` the numeral passes).
+    doubles: Box<[(u16, u8)]>,
 }
 
 impl TextEngine {
@@ -145,10 +146,10 @@ impl TextEngine {
             if text.is_empty() {
                 continue;
             }
-            let doubles: Box<[u16]> = text
+            let doubles: Box<[(u16, u8)]> = text
                 .char_indices()
                 .filter(|&(i, _)| form.run_len(i) >= 2)
-                .filter_map(|(i, _)| u16::try_from(i).ok())
+                .filter_map(|(i, _)| Some((u16::try_from(i).ok()?, form.run_len(i).min(3))))
                 .collect();
             strings.push(text.to_owned());
             patterns.push(Pattern {
@@ -224,7 +225,7 @@ impl TextEngine {
                 || !pattern
                     .doubles
                     .iter()
-                    .all(|&d| form.run_len(start + d as usize) >= 2)
+                    .all(|&(d, run)| form.run_len(start + d as usize) >= run)
             {
                 continue;
             }
