@@ -135,7 +135,7 @@ impl Haven {
     ///
     /// let haven = Haven::new();
     /// let child = Profile::new("Leo", AgeTier::Age9To12)?;
-    /// let verdict = haven.check_text(&child, "you are such a l0 s e r", &TextContext::incoming())?;
+    /// let verdict = haven.check_text(&child, "you are such a l 0 s e r", &TextContext::incoming())?;
     /// assert_eq!(verdict.categories[0].category, Category::Bullying);
     /// assert_eq!(haven.check_text(&child, "Scunthorpe United won 3-1", &TextContext::incoming())?.action, Action::Allow);
     /// # Ok::<(), haven_core::Error>(())

@@ -540,8 +540,16 @@ impl<'a> Words<'a> {
             let short_gap = gap.is_none_or(|(_, _, n, nl)| n <= 2 && !nl);
             let gap_range = gap.map(|(s, e, _, _)| (s, e));
             let first_han = self.mapped.first().is_some_and(|m| is_han(m.c));
+            // A lone leet digit (`l 0 s e r`) may stand for a letter in a run of single letters; `flush` decides.
+            let single_letter = |m: &Mapped| class(m.c) == Class::Letter;
+            let inner_digit = |m: &Mapped| {
+                class(m.c) == Class::Digit
+                    && leet_latin(m.c).is_some()
+                    && short_gap
+                    && !self.singles.is_empty()
+            };
             if let [letter] = self.mapped.as_slice()
-                && class(letter.c) == Class::Letter
+                && (single_letter(letter) || inner_digit(letter))
                 && !first_han
             {
                 let letter = *letter;
@@ -571,22 +579,37 @@ impl<'a> Words<'a> {
         out.trim_end();
     }
 
-    /// Emits the pending single letters: joined when there are enough of them, else as separate words.
+    /// Emits the pending single letters: joined when there are enough of them (at least three letters, and lone
+    /// digits inside the run, read as leetspeak, at most half as many as the letters), else as separate words.
     fn flush(&mut self, out: &mut Normalized) {
-        if self.singles.len() >= 3 {
-            if let Some((s, e)) = self.singles.first().and_then(|s| s.gap) {
+        let is_letter = |s: &Single| class(s.letter.c) == Class::Letter;
+        // Lone digits after the last letter are numbers, not part of the run.
+        let end = self
+            .singles
+            .iter()
+            .rposition(is_letter)
+            .map_or(0, |p| p + 1);
+        let (run, tail) = self.singles.split_at(end);
+        let letters = run.iter().filter(|s| is_letter(s)).count();
+        let digits = run.len() - letters;
+        if letters >= 3 && 2 * digits <= letters {
+            if let Some((s, e)) = run.first().and_then(|s| s.gap) {
                 out.push_space(s, e);
             }
-            let letters: Vec<Mapped> = self.singles.iter().map(|s| s.letter).collect();
+            let letters: Vec<Mapped> = run
+                .iter()
+                .map(|s| Mapped {
+                    c: leet_latin(s.letter.c)
+                        .filter(|_| s.letter.c.is_ascii_digit())
+                        .unwrap_or(s.letter.c),
+                    ..s.letter
+                })
+                .collect();
             emit_collapsed(out, &letters, JOINED);
         } else {
-            for single in &self.singles {
-                if let Some((s, e)) = single.gap {
-                    out.push_space(s, e);
-                }
-                emit_collapsed(out, std::slice::from_ref(&single.letter), 0);
-            }
+            emit_separately(out, run);
         }
+        emit_separately(out, tail);
         self.singles.clear();
     }
 
@@ -679,6 +702,16 @@ impl<'a> Words<'a> {
     }
 }
 
+/// Emits single letters (and lone digits) as the separate words they are.
+fn emit_separately(out: &mut Normalized, singles: &[Single]) {
+    for single in singles {
+        if let Some((s, e)) = single.gap {
+            out.push_space(s, e);
+        }
+        emit_collapsed(out, std::slice::from_ref(&single.letter), 0);
+    }
+}
+
 /// Emits letters with runs of one letter collapsed (digits are never collapsed).
 fn emit_collapsed(out: &mut Normalized, letters: &[Mapped], flags: u8) {
     let mut k = 0;
@@ -715,6 +748,8 @@ mod tests {
             ("s.h.i.t", "shit"),
             ("s-h-i-t", "shit"),
             ("s_h_i_t", "shit"),
+            ("l 0 s e r", "loser"),
+            ("5 h 1 t", "5 h 1 t"),
             ("shiiiiit", "shit"),
             ("\u{0455}hit", "shit"),
             ("ѕһit", "shit"),
@@ -788,5 +823,9 @@ mod tests {
         assert_eq!(form("  \u{200B} "), "");
         assert_eq!(form("i am a boy"), "i am a boy");
         assert_eq!(form("a b\nc"), "a b c");
+        assert_eq!(form("room 1 a b"), "rom 1 a b");
+        assert_eq!(form("i got 4 a b c"), "i got 4 abc");
+        assert_eq!(form("a b c 1"), "abc 1");
+        assert_eq!(form("x y 2 z"), "x y 2 z");
     }
 }
