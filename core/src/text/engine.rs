@@ -4,7 +4,7 @@
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickBuilder, MatchKind};
+use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::{self, EntryKind, LexiconEntry, LexiconError, MatchMode};
 use super::normalize::Normalized;
@@ -91,12 +91,54 @@ pub struct TextEngine {
 
 #[derive(Debug)]
 struct Compiled {
-    /// `None` only if the automaton could not be built (beyond aho-corasick's size limits, billions of states;
-    /// lexicons are far below them): such an engine matches nothing rather than failing.
-    automaton: Option<AhoCorasick>,
+    /// The patterns split over a few automata, each run only on texts that can match it. An automaton that
+    /// could not be built (beyond aho-corasick's size limits, billions of states; lexicons are far below them)
+    /// is left out: such an engine matches less rather than failing.
+    parts: Vec<Part>,
     patterns: Vec<Pattern>,
     entries: Vec<Arc<LexiconEntry>>,
     version: String,
+}
+
+/// One automaton over some of the patterns.
+///
+/// The patterns are split three ways, for speed and memory: the ASCII forms (English, French, Spanish and
+/// leetspeak: most of the lexicons and most texts) in a DFA, the fastest kind to scan and small over ASCII's few
+/// byte classes; the other forms (Arabic, Chinese, Russian) in a contiguous NFA, scanned only when the text has
+/// non-ASCII bytes; the self-censored `*` variants (many, one per inner stretch of each word) in another NFA,
+/// scanned only when the text has a `*`. One DFA over everything would take about 37 MB.
+#[derive(Debug)]
+struct Part {
+    automaton: AhoCorasick,
+    /// The index in `Compiled::patterns` of each of this automaton's patterns.
+    patterns: Vec<u32>,
+    gate: Gate,
+}
+
+/// Which texts an automaton runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Gate {
+    Always,
+    NonAscii,
+    Star,
+}
+
+impl Part {
+    fn build(kind: AhoCorasickKind, gate: Gate, strings: &[(&str, u32)]) -> Option<Part> {
+        if strings.is_empty() {
+            return None;
+        }
+        let automaton = AhoCorasickBuilder::new()
+            .match_kind(MatchKind::Standard)
+            .kind(Some(kind))
+            .build(strings.iter().map(|(s, _)| s))
+            .ok()?;
+        Some(Part {
+            automaton,
+            patterns: strings.iter().map(|&(_, p)| p).collect(),
+            gate,
+        })
+    }
 }
 
 /// One automaton pattern: an entry's matching form, or one of its `*` variants.
@@ -166,18 +208,42 @@ impl TextEngine {
                 }
             }
         }
-        let automaton = AhoCorasickBuilder::new()
-            .match_kind(MatchKind::Standard)
-            .build(&strings)
-            .ok();
+        let (mut ascii, mut other, mut starred) = (Vec::new(), Vec::new(), Vec::new());
+        for (index, string) in strings.iter().enumerate() {
+            let item = (string.as_str(), index as u32);
+            if string.contains('*') {
+                starred.push(item);
+            } else if string.is_ascii() {
+                ascii.push(item);
+            } else {
+                other.push(item);
+            }
+        }
+        let parts = [
+            Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
+            Part::build(AhoCorasickKind::ContiguousNFA, Gate::NonAscii, &other),
+            Part::build(AhoCorasickKind::ContiguousNFA, Gate::Star, &starred),
+        ]
+        .into_iter()
+        .flatten()
+        .collect();
         TextEngine {
             inner: Arc::new(Compiled {
-                automaton,
+                parts,
                 patterns,
                 entries: entries.into_iter().map(Arc::new).collect(),
                 version: version.to_owned(),
             }),
         }
+    }
+
+    /// Heap memory of the compiled automata, in bytes.
+    pub fn automata_memory(&self) -> usize {
+        self.inner
+            .parts
+            .iter()
+            .map(|p| p.automaton.memory_usage() + p.patterns.len() * 4)
+            .sum()
     }
 
     /// The lexicons' version.
@@ -200,13 +266,24 @@ impl TextEngine {
     /// [`TextEngine::scan`] on a text already in matching form.
     pub fn scan_normalized(&self, form: &Normalized, languages: LanguageSet) -> Vec<LexiconMatch> {
         let inner = &*self.inner;
-        let Some(automaton) = &inner.automaton else {
-            return Vec::new();
-        };
+        let text = form.as_str();
+        let ascii = text.is_ascii();
+        let starred = text.as_bytes().contains(&b'*');
         let mut hits: Vec<(Range<usize>, u32)> = Vec::new();
         let mut allowed: Vec<Range<usize>> = Vec::new();
-        for m in automaton.find_overlapping_iter(form.as_str()) {
-            let Some(pattern) = inner.patterns.get(m.pattern().as_usize()) else {
+        let parts = inner.parts.iter().filter(|p| match p.gate {
+            Gate::Always => true,
+            Gate::NonAscii => !ascii,
+            Gate::Star => starred,
+        });
+        for (part, m) in
+            parts.flat_map(|p| p.automaton.find_overlapping_iter(text).map(move |m| (p, m)))
+        {
+            let Some(pattern) = part
+                .patterns
+                .get(m.pattern().as_usize())
+                .and_then(|&p| inner.patterns.get(p as usize))
+            else {
                 continue;
             };
             let Some(entry) = inner.entries.get(pattern.entry as usize) else {

@@ -74,6 +74,9 @@ fn class(c: char) -> Class {
         Class::Symbol
     } else if c.is_ascii() {
         Class::Separator
+    } else if matches!(c, 'а'..='я' | 'ё' | 'ء'..='ي' | '\u{4E00}'..='\u{9FFF}') {
+        // The letters of the six languages' scripts that texts use most, before the general (slower) lookup.
+        Class::Letter
     } else if c.is_alphabetic() || is_emoji(c) {
         // Emoji count as letters, so a lexicon can list the rude ones.
         Class::Letter

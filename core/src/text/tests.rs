@@ -56,3 +56,11 @@ fn oversized_input_is_a_typed_error_without_the_text() {
             .is_err()
     );
 }
+
+#[test]
+fn the_builtin_automata_stay_small() {
+    // One DFA over every pattern took 37 MB; the split keeps the lexicons within a mobile memory budget.
+    let bytes = TextEngine::builtin().automata_memory();
+    eprintln!("automata: {bytes} bytes");
+    assert!(bytes < 8 << 20, "{bytes} bytes");
+}
