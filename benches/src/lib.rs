@@ -7,6 +7,8 @@
 //! ([`CanonicalUrl::parse`]) and checks it; adblock-rust builds a [`adblock::request::Request`] (which parses
 //! the URL and the source URL) and checks it.
 
+pub mod text;
+
 use std::error::Error;
 use std::fmt;
 use std::path::{Path, PathBuf};
