@@ -52,22 +52,42 @@ fn main() -> ExitCode {
     }
 }
 
-/// The median of `rounds` timed passes of `f` over every message of the corpus (after one warm-up pass).
-fn time<F: FnMut(&str)>(corpus: &Corpus, rounds: usize, mut f: F) -> Duration {
+/// One timed pass of `f` over every message of the corpus.
+fn pass<F: FnMut(&str)>(corpus: &Corpus, f: &mut F) -> Duration {
+    let start = Instant::now();
     for m in &corpus.messages {
         f(m);
     }
-    let mut times: Vec<Duration> = (0..rounds)
-        .map(|_| {
-            let start = Instant::now();
-            for m in &corpus.messages {
-                f(m);
-            }
-            start.elapsed()
-        })
-        .collect();
+    start.elapsed()
+}
+
+/// The median of `rounds` timed passes of `f` over the corpus (after one warm-up pass).
+fn time<F: FnMut(&str)>(corpus: &Corpus, rounds: usize, mut f: F) -> Duration {
+    pass(corpus, &mut f);
+    let mut times: Vec<Duration> = (0..rounds).map(|_| pass(corpus, &mut f)).collect();
     times.sort();
     times.get(times.len() / 2).copied().unwrap_or_default()
+}
+
+/// Haven and rustrict timed in alternating passes (one warm-up pass each, then `rounds` of each, interleaved, so
+/// that drift in the machine's speed hits both alike); the median pass of each.
+fn time_pair<F: FnMut(&str), G: FnMut(&str)>(
+    corpus: &Corpus,
+    rounds: usize,
+    mut haven: F,
+    mut peer: G,
+) -> (Duration, Duration) {
+    pass(corpus, &mut haven);
+    pass(corpus, &mut peer);
+    let (mut h, mut p) = (Vec::new(), Vec::new());
+    for _ in 0..rounds {
+        h.push(pass(corpus, &mut haven));
+        p.push(pass(corpus, &mut peer));
+    }
+    h.sort();
+    p.sort();
+    let median = |v: &[Duration]| v.get(v.len() / 2).copied().unwrap_or_default();
+    (median(&h), median(&p))
 }
 
 fn mb_per_s(corpus: &Corpus, t: Duration) -> f64 {
@@ -97,40 +117,60 @@ fn report(rounds: usize) -> Result<()> {
     let corpora = [kjv()?, chat(1 << 20)?];
     let haven = HavenText::new(Language::En)?;
 
-    println!("### Throughput (median of {rounds} rounds, one message at a time, one thread)\n");
+    println!(
+        "### Throughput (median of {rounds} passes each, Haven and rustrict alternating, one message at a time, one thread)\n"
+    );
     println!(
         "| corpus | messages | MB | operation | Haven MB/s | rustrict MB/s | Haven / rustrict |"
     );
     println!("|---|---:|---:|---|---:|---:|---:|");
     for corpus in &corpora {
         let mb = corpus.bytes() as f64 / 1e6;
-        let ops: [(&str, Duration, Duration); 3] = [
+        let check = time_pair(
+            corpus,
+            rounds,
+            |m| {
+                black_box(haven.check(black_box(m)));
+            },
+            |m| {
+                black_box(rustrict_check(black_box(m)));
+            },
+        );
+        let mask = time_pair(
+            corpus,
+            rounds,
+            |m| {
+                black_box(haven.mask(black_box(m)));
+            },
+            |m| {
+                black_box(rustrict_mask(black_box(m)));
+            },
+        );
+        let scan = time_pair(
+            corpus,
+            rounds,
+            |m| {
+                black_box(haven.scan(black_box(m)));
+            },
+            |m| {
+                black_box(rustrict_check(black_box(m)));
+            },
+        );
+        let ops = [
             (
                 "check (Haven `check_text`, rustrict `is_inappropriate`)",
-                time(corpus, rounds, |m| {
-                    black_box(haven.check(black_box(m)));
-                }),
-                time(corpus, rounds, |m| {
-                    black_box(rustrict_check(black_box(m)));
-                }),
+                check.0,
+                check.1,
             ),
             (
                 "mask (Haven `mask_text`, rustrict `censor`)",
-                time(corpus, rounds, |m| {
-                    black_box(haven.mask(black_box(m)));
-                }),
-                time(corpus, rounds, |m| {
-                    black_box(rustrict_mask(black_box(m)));
-                }),
+                mask.0,
+                mask.1,
             ),
             (
                 "lexicon stage alone (Haven `scan`) vs rustrict `is_inappropriate`",
-                time(corpus, rounds, |m| {
-                    black_box(haven.scan(black_box(m)));
-                }),
-                time(corpus, rounds, |m| {
-                    black_box(rustrict_check(black_box(m)));
-                }),
+                scan.0,
+                scan.1,
             ),
         ];
         for (name, h, r) in ops {
