@@ -21,10 +21,9 @@ use std::sync::Arc;
 
 use arc_swap::ArcSwap;
 use haven_core::classify::{BuiltinModel, ClassifierConfig, ClassifyError, ImageClassifier};
-use haven_core::hash::compiled::CompiledHashList;
-use haven_core::hash::{HashEngine, HashMatch as CoreHashMatch};
+use haven_core::hash::HashMatch as CoreHashMatch;
+use haven_core::lists::{self, ListsDirError};
 use haven_core::text::{ChatMessage as CoreChatMessage, TextContext};
-use haven_core::url::{CompiledList, UrlEngine};
 use haven_core::verdict::{self, Reason};
 
 uniffi::setup_scaffolding!();
@@ -698,32 +697,13 @@ async fn on_worker<T: Send + 'static>(
 
 /// The core engine for a config: built-in lists plus the directory's compiled lists, and the image model.
 fn load(config: &HavenConfig) -> Result<haven_core::Haven, HavenError> {
-    let mut urls = UrlEngine::builtin();
-    let mut hashes = HashEngine::new();
-    if let Some(dir) = &config.lists_dir {
-        for path in files_in(Path::new(dir))? {
-            let name = path
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            match path.extension().and_then(|e| e.to_str()) {
-                Some("hvl") => {
-                    let list = CompiledList::open(&path).map_err(|e| HavenError::ListError {
-                        reason: format!("{name}: {e}"),
-                    })?;
-                    urls = urls.with_list(list);
-                }
-                Some("hvh") => {
-                    let list =
-                        CompiledHashList::open(&path).map_err(|e| HavenError::ListError {
-                            reason: format!("{name}: {e}"),
-                        })?;
-                    hashes = hashes.with_list(list);
-                }
-                _ => {}
-            }
-        }
+    let dir = config.lists_dir.as_deref().map(Path::new);
+    if let Some(dir) = dir {
+        // A configured directory must exist: an app that names one and gets no lists should hear of it.
+        std::fs::metadata(dir).map_err(|e| lists_dir_error(ListsDirError::Io(e.kind())))?;
     }
+    let urls = lists::url_engine(dir).map_err(lists_dir_error)?;
+    let hashes = lists::hash_engine(dir).map_err(lists_dir_error)?;
     let mut haven = haven_core::Haven::new()
         .with_url_engine(urls)
         .with_hash_engine(hashes);
@@ -744,17 +724,18 @@ fn load(config: &HavenConfig) -> Result<haven_core::Haven, HavenError> {
     Ok(haven)
 }
 
-/// The files of a lists directory, sorted by name.
-fn files_in(dir: &Path) -> Result<Vec<PathBuf>, HavenError> {
-    let entries = std::fs::read_dir(dir).map_err(|e| HavenError::Internal {
-        reason: format!("cannot read the lists directory ({})", e.kind()),
-    })?;
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| path.is_file())
-        .collect();
-    files.sort();
-    Ok(files)
+/// A broken list is a `ListError`; a directory that cannot be read is `Internal`.
+fn lists_dir_error(e: ListsDirError) -> HavenError {
+    let reason = e.to_string();
+    match e {
+        ListsDirError::List { file, error } => HavenError::ListError {
+            reason: format!("{file}: {error}"),
+        },
+        ListsDirError::HashList { file, error } => HavenError::ListError {
+            reason: format!("{file}: {error}"),
+        },
+        _ => HavenError::Internal { reason },
+    }
 }
 
 #[cfg(test)]

@@ -37,6 +37,7 @@
 pub mod classify;
 pub mod hash;
 pub mod i18n;
+pub mod lists;
 pub mod policy;
 pub mod text;
 pub mod url;

@@ -9,10 +9,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
-use haven_core::hash::{CompiledHashList, HashEngine};
+use haven_core::hash::HashEngine;
+use haven_core::lists::{self, ListsDirError};
 use haven_core::policy::{AgeTier, ProfileError};
 use haven_core::text::{ChatMessage, TextContext};
-use haven_core::url::{CanonicalUrl, CompiledList, UrlEngine, registrable_domain};
+use haven_core::url::{CanonicalUrl, UrlEngine, registrable_domain};
 use haven_core::verdict::Engine;
 use haven_core::{Action, Haven, Profile, Verdict};
 use serde::Serialize;
@@ -24,9 +25,9 @@ use crate::dns::{DnsDecision, DnsPolicy, DnsStats};
 use crate::metrics::Metrics;
 
 /// File extension of compiled URL lists.
-pub const LIST_EXTENSION: &str = "hvl";
+pub const LIST_EXTENSION: &str = lists::URL_LIST_EXTENSION;
 /// File extension of compiled hash lists.
-pub const HASH_LIST_EXTENSION: &str = "hvh";
+pub const HASH_LIST_EXTENSION: &str = lists::HASH_LIST_EXTENSION;
 
 /// Whether `id` can name a profile: 1–64 characters `a-z`, `0-9`, `-`, `_`.
 pub fn is_profile_id(id: &str) -> bool {
@@ -179,7 +180,7 @@ pub fn load_profiles(
 ) -> Result<BTreeMap<String, Arc<Profile>>, LoadError> {
     let mut profiles = BTreeMap::new();
     for path in files_in(dir, &["toml", "json"])? {
-        let file = display_name(&path);
+        let file = lists::file_name(&path);
         let id = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -217,66 +218,38 @@ pub fn load_profiles(
 /// The built-in seed lists plus every compiled list (`*.hvl`) in `dir`, in file-name order. A missing directory
 /// adds nothing.
 pub fn load_lists(dir: Option<&Path>) -> Result<UrlEngine, LoadError> {
-    let mut engine = UrlEngine::builtin();
-    let Some(dir) = dir else {
-        return Ok(engine);
-    };
-    for path in files_in(dir, &[LIST_EXTENSION])? {
-        let list = CompiledList::open(&path).map_err(|error| LoadError::List {
-            file: display_name(&path),
-            error,
-        })?;
-        engine = engine.with_list(list);
-    }
-    Ok(engine)
+    lists::url_engine(dir).map_err(|e| LoadError::from_lists(e, dir))
 }
 
 /// Every compiled hash list (`*.hvh`) in `dir`, in file-name order; none without a directory.
 pub fn load_hash_lists(dir: Option<&Path>) -> Result<HashEngine, LoadError> {
-    let mut engine = HashEngine::new();
-    let Some(dir) = dir else {
-        return Ok(engine);
-    };
-    for path in files_in(dir, &[HASH_LIST_EXTENSION])? {
-        let list = CompiledHashList::open(&path).map_err(|error| LoadError::HashList {
-            file: display_name(&path),
-            error,
-        })?;
-        engine = engine.with_list(list);
-    }
-    Ok(engine)
+    lists::hash_engine(dir).map_err(|e| LoadError::from_lists(e, dir))
 }
 
-fn display_name(path: &Path) -> String {
-    path.file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default()
+impl LoadError {
+    fn from_lists(error: ListsDirError, dir: Option<&Path>) -> LoadError {
+        match error {
+            ListsDirError::List { file, error } => LoadError::List { file, error },
+            ListsDirError::HashList { file, error } => LoadError::HashList { file, error },
+            ListsDirError::Io(kind) => LoadError::Io {
+                dir: dir.map(|d| d.display().to_string()).unwrap_or_default(),
+                kind,
+            },
+            // `ListsDirError` is non-exhaustive; a new kind of failure still reads as the directory's.
+            _ => LoadError::Io {
+                dir: dir.map(|d| d.display().to_string()).unwrap_or_default(),
+                kind: std::io::ErrorKind::Other,
+            },
+        }
+    }
 }
 
 /// Files in `dir` with one of `extensions`, sorted; a missing directory has none.
 fn files_in(dir: &Path, extensions: &[&str]) -> Result<Vec<PathBuf>, LoadError> {
-    let entries = match std::fs::read_dir(dir) {
-        Ok(entries) => entries,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-        Err(e) => {
-            return Err(LoadError::Io {
-                dir: dir.display().to_string(),
-                kind: e.kind(),
-            });
-        }
-    };
-    let mut files: Vec<PathBuf> = entries
-        .filter_map(|entry| entry.ok().map(|e| e.path()))
-        .filter(|path| {
-            path.is_file()
-                && path
-                    .extension()
-                    .and_then(|e| e.to_str())
-                    .is_some_and(|e| extensions.contains(&e))
-        })
-        .collect();
-    files.sort();
-    Ok(files)
+    lists::files_in(dir, extensions).map_err(|e| LoadError::Io {
+        dir: dir.display().to_string(),
+        kind: e.kind(),
+    })
 }
 
 /// The profile and list files as they are now.
