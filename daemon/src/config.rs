@@ -105,7 +105,8 @@ pub struct HttpConfig {
     pub max_image_bytes: usize,
     /// Requests handled at once; further requests wait (up to the request timeout).
     pub max_concurrency: usize,
-    /// Time limit for one request, waiting included.
+    /// Time limit for one request, waiting included; also the time a connection has to send a request's complete
+    /// headers before it is closed (so slow clients cannot hold connections open).
     pub request_timeout_ms: u64,
 }
 

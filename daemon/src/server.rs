@@ -9,6 +9,10 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use hyper::server::conn::http1;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use hyper_util::service::TowerToHyperService;
 use tokio::net::{TcpListener, UdpSocket, UnixListener};
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -176,26 +180,23 @@ pub async fn run(
     let router = http::router(daemon.clone());
     let io = |e: std::io::Error| ServeError::Io(e.kind());
 
+    // A client must send a request's headers within the request timeout (no slow-loris connections).
+    let header_timeout = Duration::from_millis(daemon.config().http.request_timeout_ms);
     if let Some(listener) = listeners.http {
         let router = router.clone();
         let stop = stopped();
         tasks.spawn(async move {
-            axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await
-                .map_err(io)
+            serve_http(listener, router, stop, header_timeout).await;
+            Ok(())
         });
     }
     if let Some((listener, path)) = listeners.unix {
         let router = router.clone();
         let stop = stopped();
         tasks.spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(stop)
-                .await
-                .map_err(io);
+            serve_http(listener, router, stop, header_timeout).await;
             let _ = std::fs::remove_file(&path);
-            served
+            Ok(())
         });
     }
     if listeners.dns_udp.is_some() || listeners.dns_tcp.is_some() {
@@ -285,6 +286,35 @@ pub async fn run(
     tasks.abort_all();
     daemon.flush();
     result
+}
+
+/// Serves `router` over HTTP/1.1 on `listener` until `stop`, then stops accepting and lets the requests in flight
+/// finish (the caller bounds how long). A connection that has not sent a request's complete headers within
+/// `header_timeout` is closed, so slow clients cannot hold connections open (`axum::serve` sets no such timeout).
+async fn serve_http<L: axum::serve::Listener>(
+    mut listener: L,
+    router: axum::Router,
+    stop: impl Future<Output = ()>,
+    header_timeout: Duration,
+) {
+    let graceful = GracefulShutdown::new();
+    let mut stop = std::pin::pin!(stop);
+    loop {
+        let (io, _) = tokio::select! {
+            accepted = listener.accept() => accepted,
+            () = &mut stop => break,
+        };
+        let connection = http1::Builder::new()
+            .timer(TokioTimer::new())
+            .header_read_timeout(header_timeout)
+            .serve_connection(TokioIo::new(io), TowerToHyperService::new(router.clone()));
+        let connection = graceful.watch(connection);
+        tokio::spawn(async move {
+            // A connection's errors (a client gone, a timeout) concern that connection only.
+            let _ = connection.await;
+        });
+    }
+    graceful.shutdown().await;
 }
 
 fn flatten(

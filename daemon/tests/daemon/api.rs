@@ -671,3 +671,30 @@ async fn images_and_hashes_are_checked_against_the_hash_lists() {
         "{text}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_that_never_finishes_its_headers_is_disconnected() {
+    let d = TestDaemon::start(|_, config| config.http.request_timeout_ms = 1000).await;
+    // Slow-loris: the start of a request, then nothing. The daemon closes the connection once the request
+    // timeout has passed, on TCP and on the Unix socket, and keeps serving everyone else meanwhile.
+    let mut tcp = tokio::net::TcpStream::connect(d.http).await.unwrap();
+    tcp.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+        .await
+        .unwrap();
+    let mut unix = tokio::net::UnixStream::connect(&d.unix).await.unwrap();
+    unix.write_all(b"GET /healthz HTTP/1.1\r\n").await.unwrap();
+    let started = std::time::Instant::now();
+    assert_eq!(d.action("https://www.bet365.com/", None).await, "block");
+    let mut answer = Vec::new();
+    let closed = tokio::time::timeout(Duration::from_secs(10), tcp.read_to_end(&mut answer)).await;
+    assert!(closed.is_ok(), "the slow TCP client was not disconnected");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    assert!(!answer.starts_with(b"HTTP/1.1 200"), "{answer:?}");
+    let closed = tokio::time::timeout(Duration::from_secs(10), unix.read_to_end(&mut answer)).await;
+    assert!(
+        closed.is_ok(),
+        "the slow Unix-socket client was not disconnected"
+    );
+    // A complete request on a fresh connection is still answered.
+    assert_eq!(d.action("https://example.org/", None).await, "allow");
+}
