@@ -95,7 +95,12 @@ fn mb_per_s(corpus: &Corpus, t: Duration) -> f64 {
 }
 
 fn profile_haven(rounds: usize) -> Result<()> {
+    let start = Instant::now();
     let haven = HavenText::new(Language::En)?;
+    eprintln!(
+        "built-in lexicons parsed and compiled in {:.1} ms",
+        start.elapsed().as_secs_f64() * 1e3
+    );
     for corpus in [kjv()?, chat(1 << 20)?] {
         let check = time(&corpus, rounds, |m| {
             black_box(haven.check(black_box(m)));
