@@ -726,7 +726,6 @@ fn load(config: &HavenConfig) -> Result<haven_core::Haven, HavenError> {
 
 /// A broken list is a `ListError`; a directory that cannot be read is `Internal`.
 fn lists_dir_error(e: ListsDirError) -> HavenError {
-    let reason = e.to_string();
     match e {
         ListsDirError::List { file, error } => HavenError::ListError {
             reason: format!("{file}: {error}"),
@@ -734,7 +733,9 @@ fn lists_dir_error(e: ListsDirError) -> HavenError {
         ListsDirError::HashList { file, error } => HavenError::ListError {
             reason: format!("{file}: {error}"),
         },
-        _ => HavenError::Internal { reason },
+        other => HavenError::Internal {
+            reason: other.to_string(),
+        },
     }
 }
 
