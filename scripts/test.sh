@@ -33,3 +33,5 @@ models=.haven/models
   models/nsfwjs-mobilenet-v2/golden.json fixtures/images .haven/testdata/skimage | tail -n 1
 .haven/venv/bin/python models/open-nsfw/reference.py "$models/open-nsfw/python" models/open-nsfw/golden.json \
   fixtures/images .haven/testdata/skimage >/dev/null
+echo "== text model parity (features, tokenizer ids, scores: models/toxicity/parity.py; the Rust side is core/tests/text_model.rs)"
+.haven/train-venv/bin/python models/toxicity/parity.py check .haven/models

@@ -88,6 +88,18 @@ pub struct Haven {
     texts: text::TextEngine,
     pii: text::PiiDetector,
     classifier: Option<Arc<classify::ImageClassifier>>,
+    toxicity: Toxicity,
+}
+
+/// The text classifier's state in an engine.
+#[derive(Debug, Clone)]
+enum Toxicity {
+    /// None was configured: lexicons only, nothing said about it.
+    NotConfigured,
+    /// Loaded: its findings join the lexicon's.
+    Loaded(Arc<classify::text::TextClassifier>),
+    /// Configured but it could not be loaded: lexicons only, and every text verdict says so.
+    Unavailable,
 }
 
 impl Default for Haven {
@@ -108,6 +120,7 @@ impl Haven {
             texts: text::TextEngine::builtin(),
             pii: text::PiiDetector::new(),
             classifier: None,
+            toxicity: Toxicity::NotConfigured,
         }
     }
 
@@ -115,6 +128,32 @@ impl Haven {
     pub fn with_text_engine(mut self, texts: text::TextEngine) -> Haven {
         self.texts = texts;
         self
+    }
+
+    /// This engine with the toxic-message classifier ([`classify::text`]): its bullying and hate findings join
+    /// the lexicon's in [`Haven::check_text`] and [`Haven::check_conversation`].
+    pub fn with_text_classifier(
+        mut self,
+        classifier: Arc<classify::text::TextClassifier>,
+    ) -> Haven {
+        self.toxicity = Toxicity::Loaded(classifier);
+        self
+    }
+
+    /// This engine after a text classifier failed to load: texts are checked with the lexicons alone and every
+    /// text verdict carries a `classifier-unavailable` evidence note (engine `classifier`), so the app and the
+    /// parent can see that the model was not used.
+    pub fn without_text_classifier(mut self) -> Haven {
+        self.toxicity = Toxicity::Unavailable;
+        self
+    }
+
+    /// The text classifier in use, if any.
+    pub fn text_classifier(&self) -> Option<&classify::text::TextClassifier> {
+        match &self.toxicity {
+            Toxicity::Loaded(classifier) => Some(classifier),
+            Toxicity::NotConfigured | Toxicity::Unavailable => None,
+        }
     }
 
     /// The lexicons in use.
@@ -148,10 +187,18 @@ impl Haven {
         context: &text::TextContext,
     ) -> Result<Verdict, Error> {
         text::check_length(text)?;
-        let language = context.language.unwrap_or(profile.language());
-        let (mut findings, signals) = self.scan_message(text, context.direction, language, None, 0);
+        let mut notes = Notes::default();
+        let (mut findings, signals) = self.scan_message(
+            profile,
+            text,
+            context.direction,
+            context.language,
+            None,
+            0,
+            &mut notes,
+        );
         findings.extend(grooming_findings(text::grooming::assess(signals, 0)));
-        Ok(self.decide(profile, findings))
+        Ok(notes.add_to(self.decide(profile, findings)))
     }
 
     /// Checks a conversation, oldest message first: every message as [`Haven::check_text`] would (evidence
@@ -173,23 +220,25 @@ impl Haven {
         for message in messages {
             text::check_length(&message.text)?;
         }
-        let language = context.language.unwrap_or(profile.language());
         let mut findings = Vec::new();
         let mut signals = Vec::new();
+        let mut notes = Notes::default();
         for (index, message) in messages.iter().enumerate() {
             let (found, signalled) = self.scan_message(
+                profile,
                 &message.text,
                 message.direction,
-                language,
+                context.language,
                 Some(index),
                 message.sent_at,
+                &mut notes,
             );
             findings.extend(found);
             signals.extend(signalled);
         }
         let last = messages.iter().map(|m| m.sent_at).max().unwrap_or(0);
         findings.extend(grooming_findings(text::grooming::assess(signals, last)));
-        Ok(self.decide(profile, findings))
+        Ok(notes.add_to(self.decide(profile, findings)))
     }
 
     /// The text with what the profile would not let through masked at its original positions: every character
@@ -222,15 +271,20 @@ impl Haven {
         Ok(masked)
     }
 
-    /// Lexicon and personal-data findings of one message, and its grooming signals.
+    /// Lexicon, personal-data and classifier findings of one message, and its grooming signals. `given` is the
+    /// language the app named; the lexicons fall back to the profile's, the classifier detects it.
+    #[allow(clippy::too_many_arguments)]
     fn scan_message(
         &self,
+        profile: &Profile,
         text: &str,
         direction: text::Direction,
-        language: i18n::Language,
+        given: Option<i18n::Language>,
         message: Option<usize>,
         sent_at: u64,
+        notes: &mut Notes,
     ) -> (Vec<Finding>, Vec<text::GroomingSignal>) {
+        let language = given.unwrap_or(profile.language());
         let form = text::Normalized::new(text);
         let languages = text::languages_for(&form, language);
         let outgoing = direction == text::Direction::Outgoing;
@@ -287,6 +341,20 @@ impl Haven {
                     evidence,
                 });
             }
+        }
+        match &self.toxicity {
+            Toxicity::NotConfigured => {}
+            Toxicity::Unavailable => notes.unavailable = true,
+            Toxicity::Loaded(classifier) => match classifier.check(text, given, profile.tier()) {
+                Ok(found) => findings.extend(found.into_iter().map(|mut finding| {
+                    if let Some(index) = message {
+                        finding.evidence = finding.evidence.with_message(index);
+                    }
+                    finding
+                })),
+                // Inference failing is not the child's problem: the lexicons' verdict stands, and says so.
+                Err(_) => notes.failed = true,
+            },
         }
         (findings, signals)
     }
@@ -400,6 +468,29 @@ impl Haven {
             verdict.redirect = url::safesearch::rewrite(url, profile.safe_search());
         }
         Ok(verdict)
+    }
+}
+
+/// What a text verdict says about the classifier besides findings.
+#[derive(Debug, Default)]
+struct Notes {
+    unavailable: bool,
+    failed: bool,
+}
+
+impl Notes {
+    fn add_to(self, mut verdict: Verdict) -> Verdict {
+        if self.unavailable {
+            verdict
+                .evidence
+                .push(classify::text::note(classify::text::NOTE_UNAVAILABLE));
+        }
+        if self.failed {
+            verdict
+                .evidence
+                .push(classify::text::note(classify::text::NOTE_FAILED));
+        }
+        verdict
     }
 }
 

@@ -113,7 +113,7 @@ fn measure(model: BuiltinModel, options: &Options) -> Result<()> {
     let (rss_loaded, _) = memory();
     let haven = Haven::new();
     let profile = Profile::new("bench", AgeTier::Age9To12)?;
-    let how = classifier.manifest().preprocessing;
+    let how = classifier.manifest().preprocessing.clone();
     let limits = DecodeLimits::default();
     for file in &options.files {
         let bytes = std::fs::read(file)?;
@@ -129,9 +129,9 @@ fn measure(model: BuiltinModel, options: &Options) -> Result<()> {
             let t0 = Instant::now();
             let image = decode_oriented(black_box(&bytes), &limits)?;
             let t1 = Instant::now();
-            let input = match how {
+            let input = match &how {
                 Preprocessing::OpenNsfw => preprocess::open_nsfw(&image.to_rgb8())?,
-                Preprocessing::Nsfwjs { size } => preprocess::nsfwjs(&image.to_rgb8(), size),
+                Preprocessing::Nsfwjs { size } => preprocess::nsfwjs(&image.to_rgb8(), *size),
                 _ => return Err("unknown preprocessing".into()),
             };
             let t2 = Instant::now();

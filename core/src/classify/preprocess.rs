@@ -7,18 +7,22 @@ use super::ClassifyError;
 use super::manifest::Preprocessing;
 
 /// The tensor for one image: `side × side × 3` values.
-pub(crate) fn tensor(image: &DynamicImage, how: Preprocessing) -> Result<Vec<f32>, ClassifyError> {
+pub(crate) fn tensor(image: &DynamicImage, how: &Preprocessing) -> Result<Vec<f32>, ClassifyError> {
     match how {
-        Preprocessing::Nsfwjs { size } => Ok(nsfwjs(&image.to_rgb8(), size)),
+        Preprocessing::Nsfwjs { size } => Ok(nsfwjs(&image.to_rgb8(), *size)),
         Preprocessing::OpenNsfw => open_nsfw(&image.to_rgb8()),
+        Preprocessing::HashedNgrams { .. } | Preprocessing::Wordpiece { .. } => Err(
+            ClassifyError::Manifest("a text model cannot classify images".into()),
+        ),
     }
 }
 
 /// The input side of a preprocessing kind.
-pub(crate) fn side(how: Preprocessing) -> u32 {
+pub(crate) fn side(how: &Preprocessing) -> u32 {
     match how {
-        Preprocessing::Nsfwjs { size } => size,
+        Preprocessing::Nsfwjs { size } => *size,
         Preprocessing::OpenNsfw => OPEN_NSFW_CROP,
+        Preprocessing::HashedNgrams { .. } | Preprocessing::Wordpiece { .. } => 0,
     }
 }
 

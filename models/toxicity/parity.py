@@ -1,0 +1,82 @@
+"""The Python side of the text models' parity: features (features.py), tokenizer ids (the `tokenizers` package)
+and both models' scores (onnxruntime) for every text of fixtures/text/toxicity_parity.jsonl.
+
+    python parity.py write MODELS_DIR   writes models/toxicity/golden.json (after retraining)
+    python parity.py check MODELS_DIR   recomputes everything and fails if golden.json differs (scripts/test.sh)
+
+MODELS_DIR is the installed models directory (.haven/models), which holds haven-toxic-minilm/. The Rust test
+core/tests/text_model.rs compares its own features, ids and scores with golden.json, so the two sides are
+checked against each other through this file.
+"""
+
+import json
+import sys
+from pathlib import Path
+
+import numpy as np
+import onnxruntime as ort
+from tokenizers import Tokenizer
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent.parent
+sys.path.insert(0, str(HERE))
+import features  # noqa: E402
+
+FIXTURES = ROOT / "fixtures/text/toxicity_parity.jsonl"
+GOLDEN = HERE / "golden.json"
+TRANSFORMER_INPUT_CHARS = 4000
+
+
+def compute(models_dir: Path) -> list[dict]:
+    options = ort.SessionOptions()
+    options.intra_op_num_threads = 1
+    fast = ort.InferenceSession(str(ROOT / "models/haven-toxic-fast/model.onnx"), options)
+    minilm_dir = models_dir / "haven-toxic-minilm"
+    minilm = ort.InferenceSession(str(minilm_dir / "model.onnx"), options)
+    tok = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(128)
+    out = []
+    for line in FIXTURES.read_text(encoding="utf-8").splitlines():
+        text = json.loads(line)["text"]
+        ids, values = features.features(text)
+        values32 = np.array(values, dtype=np.float32)
+        fast_scores = fast.run(None, {"ids": np.array(ids, dtype=np.int64), "values": values32})[0]
+        tokens = tok.encode(text[:TRANSFORMER_INPUT_CHARS]).ids
+        t = np.array([tokens], dtype=np.int64)
+        minilm_scores = minilm.run(None, {"input_ids": t, "attention_mask": np.ones_like(t),
+                                          "token_type_ids": np.zeros_like(t)})[0][0]
+        out.append({
+            "normalized": features.normalize(text),
+            "ids": ids,
+            "values": [float(v) for v in values32],
+            "tokens": tokens,
+            "fast": [float(v) for v in fast_scores],
+            "minilm": [float(v) for v in minilm_scores],
+        })
+    return out
+
+
+def main() -> None:
+    mode, models_dir = sys.argv[1], Path(sys.argv[2])
+    rows = compute(models_dir)
+    if mode == "write":
+        GOLDEN.write_text(json.dumps(rows, ensure_ascii=False) + "\n", encoding="utf-8")
+        print(f"parity: wrote {len(rows)} texts to {GOLDEN}")
+        return
+    golden = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    if len(golden) != len(rows):
+        sys.exit("parity: golden.json has another number of texts than the fixtures")
+    worst = 0.0
+    for i, (g, r) in enumerate(zip(golden, rows)):
+        if g["normalized"] != r["normalized"] or g["ids"] != r["ids"] or g["tokens"] != r["tokens"]:
+            sys.exit(f"parity: text {i}: normalised text, buckets or tokens differ from golden.json")
+        for key in ("values", "fast", "minilm"):
+            worst = max(worst, float(np.max(np.abs(np.array(g[key]) - np.array(r[key])), initial=0.0)))
+    if worst > 1e-6:
+        sys.exit(f"parity: values or scores differ from golden.json by {worst:.2e}")
+    print(f"parity: {len(rows)} texts match golden.json (largest difference {worst:.1e})")
+
+
+if __name__ == "__main__":
+    main()
