@@ -9,6 +9,7 @@ of Wizard of Wikipedia (English chat between people, label 0 throughout).
 Scorers. Haven's and the Rust peers' scores come from the Rust binary `toxicity_scores` (benches/), so what is
 measured is what ships:
 - haven: the routed score with the language detected per message (fast model; English: mean with MiniLM);
+- haven-lang: the same with the row's language given, as an app that knows it gets;
 - haven+lex: Haven's whole check_text (model and lexicon findings, language given), the product's verdict;
 - fast, minilm: each model alone;
 - lexicon: Haven's text engine alone (binary);
@@ -39,7 +40,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 import data  # noqa: E402
 
-SCORERS = ["haven", "haven+lex", "fast", "minilm", "lexicon", "rustrict", "rustrict-graded", "profanity-check"]
+SCORERS = ["haven", "haven-lang", "haven+lex", "fast", "minilm", "lexicon", "rustrict", "rustrict-graded", "profanity-check"]
 BINARY = {"lexicon", "rustrict"}
 
 
@@ -77,21 +78,29 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=ROOT.parent / "shared/datasets/text")
     parser.add_argument("--scores-bin", help="a built toxicity_scores binary (default: cargo run --release)")
     parser.add_argument("--save-scores", type=Path, help="also write every row's scores here (JSON lines)")
+    parser.add_argument("--from-scores", type=Path, help="recompute the metrics from a --save-scores file")
     args = parser.parse_args()
 
     rows = [r for r in data.load(args.data) if r.split in ("dev", "heldout")]
-    print(f"evaluate: scoring {len(rows)} messages", file=sys.stderr)
-    rust = rust_scores(rows, args.scores_bin)
-    from profanity_check import predict_prob
+    if args.from_scores:
+        rust = [json.loads(line) for line in args.from_scores.read_text(encoding="utf-8").splitlines()]
+        if [(s["file"], s["label"]) for s in rust] != [(r.file, r.label) for r in rows]:
+            sys.exit("evaluate: the scores file does not match the data")
+        pc = np.array([s["profanity_check"] for s in rust])
+    else:
+        print(f"evaluate: scoring {len(rows)} messages", file=sys.stderr)
+        rust = rust_scores(rows, args.scores_bin)
+        from profanity_check import predict_prob
 
-    pc = predict_prob([r.text for r in rows])
-    if args.save_scores:
+        pc = predict_prob([r.text for r in rows])
+    if args.save_scores and not args.from_scores:
         with args.save_scores.open("w", encoding="utf-8") as f:
             for r, s, p in zip(rows, rust, pc):
                 f.write(json.dumps({"file": r.file, "split": r.split, "label": r.label, **s,
                                     "profanity_check": float(p)}) + "\n")
     table = {
         "haven": [s["haven"] for s in rust],
+        "haven-lang": [s["haven_lang"] for s in rust],
         "haven+lex": [s["haven_full"] for s in rust],
         "fast": [s["fast"] for s in rust],
         "minilm": [np.nan if s["minilm"] is None else s["minilm"] for s in rust],

@@ -60,19 +60,20 @@ pub fn detect_language(text: &str) -> Option<Language> {
 }
 
 const ENGLISH: &[&str] = &[
-    "the", "you", "are", "is", "i", "a", "to", "and", "it", "of", "that", "this", "what", "my", "your",
-    "not", "so", "do", "be", "me", "he", "she", "we", "they", "just", "like", "have", "was", "at", "in",
-    "on", "for", "with", "all", "can", "will", "don't", "i'm", "you're", "lol", "u", "ur",
+    "the", "you", "are", "is", "i", "a", "to", "and", "it", "of", "that", "this", "what", "my",
+    "your", "not", "so", "do", "be", "me", "he", "she", "we", "they", "just", "like", "have",
+    "was", "at", "in", "on", "for", "with", "all", "can", "will", "don't", "i'm", "you're", "lol",
+    "u", "ur",
 ];
 const FRENCH: &[&str] = &[
-    "le", "la", "les", "tu", "t'es", "es", "est", "je", "j'ai", "un", "une", "des", "et", "pas", "ne",
-    "de", "du", "que", "qui", "toi", "moi", "vous", "nous", "ce", "c'est", "mais", "avec", "pour", "sur",
-    "dans", "il", "elle", "ton", "ta", "tes", "trop", "très",
+    "le", "la", "les", "tu", "t'es", "es", "est", "je", "j'ai", "un", "une", "des", "et", "pas",
+    "ne", "de", "du", "que", "qui", "toi", "moi", "vous", "nous", "ce", "c'est", "mais", "avec",
+    "pour", "sur", "dans", "il", "elle", "ton", "ta", "tes", "trop", "très",
 ];
 const SPANISH: &[&str] = &[
-    "el", "la", "los", "las", "tú", "tu", "eres", "es", "yo", "un", "una", "y", "no", "de", "que", "te",
-    "me", "mi", "por", "para", "con", "en", "lo", "pero", "muy", "como", "qué", "estás", "está", "se",
-    "eso", "esto",
+    "el", "la", "los", "las", "tú", "tu", "eres", "es", "yo", "un", "una", "y", "no", "de", "que",
+    "te", "me", "mi", "por", "para", "con", "en", "lo", "pero", "muy", "como", "qué", "estás",
+    "está", "se", "eso", "esto",
 ];
 
 /// The language of the three whose common words occur most often; English on a tie or none.
