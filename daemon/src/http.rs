@@ -285,13 +285,18 @@ async fn check_text(
         |message: &str| error(StatusCode::UNPROCESSABLE_ENTITY, "invalid_request", message);
     let mut context = TextContext::incoming();
     context.language = request.language;
-    let profile = request.profile.as_deref();
+    let profile = request.profile;
+    // The text classifier runs ONNX Runtime: off the async workers, like image checks.
+    let worker = daemon.clone();
     let result = match (request.text, request.messages) {
         (Some(text), None) => {
             context.direction = request
                 .direction
                 .map_or(text::Direction::Incoming, Into::into);
-            daemon.check_text(profile, &text, &context)
+            tokio::task::spawn_blocking(move || {
+                worker.check_text(profile.as_deref(), &text, &context)
+            })
+            .await
         }
         (None, Some(messages)) if request.direction.is_none() => {
             let mut chat = Vec::with_capacity(messages.len());
@@ -309,12 +314,18 @@ async fn check_text(
                     sent_at,
                 });
             }
-            daemon.check_conversation(profile, &chat, &context)
+            tokio::task::spawn_blocking(move || {
+                worker.check_conversation(profile.as_deref(), &chat, &context)
+            })
+            .await
         }
         (None, Some(_)) => return invalid("\"direction\" goes on each message of a conversation"),
         _ => return invalid("send either \"text\" or \"messages\""),
     };
-    check_answer(&daemon, result, "invalid_text")
+    match result {
+        Ok(result) => check_answer(&daemon, result, "invalid_text"),
+        Err(_) => error(StatusCode::INTERNAL_SERVER_ERROR, "internal", "task failed"),
+    }
 }
 
 #[derive(Deserialize)]

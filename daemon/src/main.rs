@@ -104,6 +104,42 @@ impl TextInput {
     }
 }
 
+/// The toxic-message classifier for `haven check text`.
+#[derive(Args)]
+struct TextModelArgs {
+    /// Also score the text with the toxic-message models (the fast model; for English also MiniLM, when
+    /// installed): their findings join the lexicon's. Needs ONNX Runtime (scripts/fetch-models.sh).
+    #[arg(long)]
+    classifier: bool,
+    /// The ONNX Runtime library (default: $HAVEN_ORT_DYLIB, else .haven/runtime/libonnxruntime.so.1.32.0).
+    #[arg(long, requires = "classifier")]
+    ort_dylib: Option<PathBuf>,
+    /// The installed models directory (default: $HAVEN_MODELS_DIR, else .haven/models).
+    #[arg(long, requires = "classifier")]
+    models_dir: Option<PathBuf>,
+}
+
+impl TextModelArgs {
+    /// The engine: lexicons only, or with the classifier (MiniLM too when installed).
+    fn haven(&self) -> Result<Haven, Failure> {
+        if !self.classifier {
+            return Ok(Haven::new());
+        }
+        let mut config = haven_core::classify::text::TextClassifierConfig {
+            runtime: self.ort_dylib.clone(),
+            models_dir: self.models_dir.clone(),
+            ..Default::default()
+        };
+        let classifier = haven_core::classify::text::TextClassifier::load(&config)
+            .or_else(|_| {
+                config.transformer = false;
+                haven_core::classify::text::TextClassifier::load(&config)
+            })
+            .map_err(|e| Failure::other(format!("{e} (scripts/fetch-models.sh installs it)")))?;
+        Ok(Haven::new().with_text_classifier(std::sync::Arc::new(classifier)))
+    }
+}
+
 /// The text argument, or standard input for `-`.
 fn read_text(text: &str) -> Result<String, Failure> {
     if text != "-" {
@@ -163,6 +199,8 @@ enum Check {
         format: Format,
         #[command(flatten)]
         text: TextInput,
+        #[command(flatten)]
+        model: TextModelArgs,
     },
     /// Is this image safe for the child? Classified on the device by an ONNX model (nudity, sexual content).
     Image(images::ImageCheck),
@@ -316,9 +354,15 @@ fn run(cli: Cli) -> Result<u8, Failure> {
                 .map_err(Failure::input)?;
             format.print(&mut out, &verdict, &profile)
         }
-        Command::Check(Check::Text { who, format, text }) => {
+        Command::Check(Check::Text {
+            who,
+            format,
+            text,
+            model,
+        }) => {
             let profile = who.profile()?;
-            let verdict = Haven::new()
+            let verdict = model
+                .haven()?
                 .check_text(&profile, &read_text(&text.text)?, &text.context())
                 .map_err(Failure::input)?;
             format.print(&mut out, &verdict, &profile)

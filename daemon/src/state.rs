@@ -9,6 +9,8 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
 use arc_swap::ArcSwap;
+use haven_core::classify::ClassifyError;
+use haven_core::classify::text::{TextClassifier, TextClassifierConfig};
 use haven_core::hash::HashEngine;
 use haven_core::lists::{self, ListsDirError};
 use haven_core::policy::{AgeTier, ProfileError};
@@ -20,7 +22,7 @@ use serde::Serialize;
 
 use crate::audit::{AuditEvent, AuditLog, AuditOptions};
 use crate::auth::ParentAuth;
-use crate::config::Config;
+use crate::config::{Config, TextModelConfig};
 use crate::dns::{DnsDecision, DnsPolicy, DnsStats};
 use crate::metrics::Metrics;
 
@@ -163,13 +165,79 @@ pub fn load_snapshot(config: &Config, generation: u64) -> Result<Snapshot, LoadE
         .collect();
     Ok(Snapshot {
         generation,
-        haven: Haven::new()
-            .with_url_engine(engine)
-            .with_hash_engine(hashes),
+        haven: with_text_model(
+            Haven::new()
+                .with_url_engine(engine)
+                .with_hash_engine(hashes),
+            &config.text_model,
+        ),
         profiles,
         lists,
         fingerprint,
     })
+}
+
+/// The engine with the text classifier the configuration asks for: the transformer too when it is installed, else
+/// the fast model alone, else none (the verdicts then carry the `classifier-unavailable` note). A complete load is
+/// kept for the process (reloads reuse it); a partial or failed one is tried again at the next reload.
+fn with_text_model(haven: Haven, config: &TextModelConfig) -> Haven {
+    type Loaded = Option<Arc<TextClassifier>>;
+    static LOADED: Mutex<Vec<(TextModelConfig, Loaded)>> = Mutex::new(Vec::new());
+    if !config.enabled {
+        return haven;
+    }
+    let Ok(mut loaded) = LOADED.lock() else {
+        return haven.without_text_classifier();
+    };
+    let classifier = match loaded.iter().find(|(c, _)| c == config) {
+        Some((_, classifier)) => classifier.clone(),
+        None => {
+            let mut core = TextClassifierConfig {
+                runtime: config.ort_dylib.clone(),
+                models_dir: config.models_dir.clone(),
+                transformer: config.transformer,
+                intra_threads: 1,
+                sessions: config.sessions.max(1),
+            };
+            let unused = |e: ClassifyError| {
+                log_line(&format!("the text classifier is not used: {e}"));
+            };
+            let classifier = match TextClassifier::load(&core) {
+                Ok(classifier) => Some(Arc::new(classifier)),
+                Err(e) if core.transformer => {
+                    log_line(&format!("the English text model is not used: {e}"));
+                    core.transformer = false;
+                    TextClassifier::load(&core)
+                        .map_err(unused)
+                        .ok()
+                        .map(Arc::new)
+                }
+                Err(e) => {
+                    unused(e);
+                    None
+                }
+            };
+            // Only what the configuration fully asked for is kept: after a fallback, a reload tries again (so
+            // installing ONNX Runtime or the transformer takes effect without a restart).
+            if classifier
+                .as_ref()
+                .is_some_and(|c| c.has_transformer() == config.transformer)
+            {
+                loaded.push((config.clone(), classifier.clone()));
+            }
+            classifier
+        }
+    };
+    match classifier {
+        Some(classifier) => haven.with_text_classifier(classifier),
+        None => haven.without_text_classifier(),
+    }
+}
+
+/// A line on standard error (the daemon's log).
+fn log_line(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "havend: {line}");
 }
 
 /// Profiles from `DIR/*.toml` and `DIR/*.json` (the id is the file name without extension). A missing directory

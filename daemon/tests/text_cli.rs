@@ -72,3 +72,38 @@ fn mask_and_normalize_show_what_the_engine_sees() {
     assert_eq!(code(&unknown), 4);
     assert!(!stderr(&unknown).contains("secret"));
 }
+
+#[test]
+fn the_classifier_reads_what_no_lexicon_lists() {
+    let text = "your face is disgusting and everyone laughs at you";
+    let lexicons = haven(&["check", "text", "--age", "10", "--json", text]);
+    assert_eq!(code(&lexicons), 0, "{}", stdout(&lexicons));
+    let both = haven(&[
+        "check",
+        "text",
+        "--age",
+        "10",
+        "--classifier",
+        "--json",
+        text,
+    ]);
+    assert_eq!(code(&both), 2, "{}{}", stdout(&both), stderr(&both));
+    let verdict = json(&both);
+    assert_eq!(verdict["categories"][0]["category"], "bullying");
+    assert_eq!(verdict["evidence"][0]["engine"], "classifier");
+    // A runtime that is not there is a clear error, not a silent lexicon-only answer.
+    let missing = haven(&[
+        "check",
+        "text",
+        "--classifier",
+        "--ort-dylib",
+        "/nonexistent/libonnxruntime.so",
+        text,
+    ]);
+    assert_ne!(code(&missing), 0);
+    assert!(
+        stderr(&missing).contains("ONNX Runtime"),
+        "{}",
+        stderr(&missing)
+    );
+}

@@ -232,6 +232,27 @@ def test_image_classifier_through_the_config(gradient):
         engine.check_image(SECRET.encode() * 10)
 
 
+def test_text_classifier_through_the_config(tmp_path):
+    """The toxic-message models across the boundary: model findings join the lexicon's in one verdict."""
+    engine = haven.Haven(haven.HavenConfig(text_model="haven-toxic-minilm", models_dir=str(MODELS),
+                                           ort_library=str(RUNTIME)), profile())
+    verdict = engine.check_text("your face is disgusting and everyone laughs at you", haven.Direction.INCOMING, None)
+    assert verdict.action == haven.Action.BLOCK
+    assert any(e.engine == "classifier" and e.source_id == "haven-toxic-fast+haven-toxic-minilm"
+               for e in verdict.evidence)
+    assert engine.check_text("Thanks for helping me with my homework yesterday!", haven.Direction.INCOMING, None).action \
+        == haven.Action.ALLOW
+    fast = haven.Haven(haven.HavenConfig(text_model="haven-toxic-fast", ort_library=str(RUNTIME)), profile())
+    verdict = fast.check_text("your face is disgusting and everyone laughs at you", haven.Direction.INCOMING, None)
+    assert any(e.source_id == "haven-toxic-fast" for e in verdict.evidence)
+    # The transformer is not installed there; an unknown model is refused.
+    with pytest.raises(haven.HavenError.ModelUnavailable):
+        haven.Haven(haven.HavenConfig(text_model="haven-toxic-minilm", models_dir=str(tmp_path),
+                                      ort_library=str(RUNTIME)), profile())
+    with pytest.raises(haven.HavenError.ModelUnavailable):
+        haven.Haven(haven.HavenConfig(text_model="no-such-model"), profile())
+
+
 def test_model_unavailable_without_the_runtime(tmp_path):
     # ONNX Runtime is loaded once per process (one environment, as `ort` requires), so a missing library can only
     # show in a process that has not loaded it yet: a fresh interpreter.

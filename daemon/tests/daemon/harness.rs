@@ -53,6 +53,9 @@ pub(crate) fn test_config(dir: &Path) -> Config {
     config.reload.watch_interval_ms = 100;
     // Generous: CI machines run many test binaries at once on two cores (the default of 5 s is for production).
     config.http.request_timeout_ms = 30_000;
+    // Off unless a test turns it on: ONNX Runtime is loaded once per process, so one test loading it would change
+    // what the others see (the lexicon-only verdicts they assert).
+    config.text_model.enabled = false;
     config
 }
 
