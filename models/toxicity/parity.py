@@ -24,7 +24,6 @@ import features  # noqa: E402
 
 FIXTURES = ROOT / "fixtures/text/toxicity_parity.jsonl"
 GOLDEN = HERE / "golden.json"
-TRANSFORMER_INPUT_CHARS = 4000
 
 
 def compute(models_dir: Path) -> list[dict]:
@@ -42,7 +41,7 @@ def compute(models_dir: Path) -> list[dict]:
         ids, values = features.features(text)
         values32 = np.array(values, dtype=np.float32)
         fast_scores = fast.run(None, {"ids": np.array(ids, dtype=np.int64), "values": values32})[0]
-        tokens = tok.encode(text[:TRANSFORMER_INPUT_CHARS]).ids
+        tokens = tok.encode(features.transformer_input(text)).ids
         t = np.array([tokens], dtype=np.int64)
         minilm_scores = minilm.run(None, {"input_ids": t, "attention_mask": np.ones_like(t),
                                           "token_type_ids": np.zeros_like(t)})[0][0]

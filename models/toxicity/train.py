@@ -148,7 +148,7 @@ def minilm_embeddings(texts: list[str], encoder: Path, tokenizer: Path, cache: P
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     session = ort.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
-    encodings = tok.encode_batch(texts)
+    encodings = tok.encode_batch([features.transformer_input(t) for t in texts])
     order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
     out = np.zeros((len(texts), 384), dtype=np.float32)
     t = time.time()

@@ -1,10 +1,11 @@
 //! The fast model's features: hashed word and character n-grams, the Rust twin of
 //! `models/toxicity/features.py` (which is the specification, and which the model was trained with).
 //!
-//! 1. Normalise: the first [`INPUT_CHARS`] characters only; Unicode NFKC; drop invisible characters; lower-case character by character; whitespace runs
-//!    become one space, none at either end; `@name` (ASCII) becomes `@user`; a word starting `http://`,
-//!    `https://` or `www.` becomes `url`; a character repeated more than three times is kept three times; the
-//!    result is cut after [`MAX_CHARS`] characters.
+//! 1. Normalise: Unicode NFKC; drop invisible characters; lower-case character by character; whitespace runs
+//!    become one space, none at the start; a character repeated more than three times is kept three times; stop
+//!    after [`INPUT_CHARS`] characters so kept, and drop a trailing space; then `@name` (ASCII) becomes `@user`
+//!    and a word starting `http://`, `https://` or `www.` becomes `url`; the result is cut after [`MAX_CHARS`]
+//!    characters.
 //! 2. Words: maximal runs of characters that are neither a space nor punctuation.
 //! 3. Features: CRC-32 of a one-byte kind and the UTF-8 bytes, modulo [`BUCKETS`]: `w` + word, `b` + word,
 //!    space, next word, `c` + every 2-, 3- and 4-character substring of the text with a space at each end.
@@ -25,7 +26,8 @@ pub const BUCKETS: u32 = 1 << 18;
 /// Characters of the normalised text that are used; the rest is ignored.
 pub const MAX_CHARS: usize = 1000;
 
-/// Characters of the input that are looked at (before normalisation).
+/// Characters kept by the first normalisation pass (after invisible characters, whitespace runs and long
+/// repeats are dropped); the rest of the input is not read.
 pub const INPUT_CHARS: usize = 4000;
 
 const CHAR_NGRAMS: [usize; 3] = [2, 3, 4];
@@ -135,18 +137,39 @@ fn is_mention_char(c: char) -> bool {
 
 /// Step 1: the text the features are taken from.
 pub fn normalize(text: &str) -> String {
-    let mut spaced = String::with_capacity(text.len());
-    for c in text.chars().take(INPUT_CHARS).nfkc() {
+    // Invisible characters, whitespace runs and long repeats are removed before the length limit counts, so
+    // padding cannot push words out of sight. The input is read only until the limit is reached.
+    let mut spaced = String::with_capacity(text.len().min(INPUT_CHARS * 4));
+    let mut kept = 0usize;
+    let mut last = None;
+    let mut run = 0usize;
+    'input: for c in text.nfkc() {
         if is_invisible(c) {
             continue;
         }
         if is_space(c) {
-            if !spaced.is_empty() && !spaced.ends_with(' ') {
+            if kept > 0 && last != Some(' ') {
                 spaced.push(' ');
+                kept += 1;
+                last = Some(' ');
+                run = 1;
             }
-            continue;
+        } else {
+            for lower in c.to_lowercase() {
+                run = if last == Some(lower) { run + 1 } else { 1 };
+                last = Some(lower);
+                if run <= 3 {
+                    spaced.push(lower);
+                    kept += 1;
+                }
+                if kept == INPUT_CHARS {
+                    break 'input;
+                }
+            }
         }
-        spaced.extend(c.to_lowercase());
+        if kept == INPUT_CHARS {
+            break;
+        }
     }
     while spaced.ends_with(' ') {
         spaced.pop();
@@ -167,22 +190,10 @@ pub fn normalize(text: &str) -> String {
             }
         }
     }
-    let mut out = String::with_capacity(joined.len());
-    let mut kept = 0usize;
-    let mut last = None;
-    let mut run = 0usize;
-    for c in joined.chars() {
-        run = if last == Some(c) { run + 1 } else { 1 };
-        last = Some(c);
-        if run <= 3 {
-            out.push(c);
-            kept += 1;
-            if kept == MAX_CHARS {
-                break;
-            }
-        }
+    match joined.char_indices().nth(MAX_CHARS) {
+        Some((at, _)) => joined.get(..at).map(str::to_owned).unwrap_or(joined),
+        None => joined,
     }
-    out
 }
 
 fn push_mentions(out: &mut String, word: &str) {
@@ -272,4 +283,33 @@ pub fn features(text: &str) -> Features {
         ids: ids.into_iter().map(i64::from).collect(),
         values,
     }
+}
+
+/// Characters of a message the transformer's tokenizer is given (it then keeps the manifest's `max_tokens`).
+pub const TRANSFORMER_CHARS: usize = 4000;
+
+/// What the transformer's tokenizer is given, as `features.py`'s `transformer_input`: invisible characters
+/// dropped and whitespace runs as one space before the first [`TRANSFORMER_CHARS`] characters are taken, so
+/// padding cannot push words out of sight.
+pub fn transformer_input(text: &str) -> String {
+    let mut out = String::with_capacity(text.len().min(TRANSFORMER_CHARS * 4));
+    let mut kept = 0usize;
+    for c in text.chars() {
+        if kept == TRANSFORMER_CHARS {
+            break;
+        }
+        if is_invisible(c) {
+            continue;
+        }
+        if is_space(c) {
+            if kept > 0 && !out.ends_with(' ') {
+                out.push(' ');
+                kept += 1;
+            }
+            continue;
+        }
+        out.push(c);
+        kept += 1;
+    }
+    out
 }

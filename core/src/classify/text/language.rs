@@ -20,13 +20,15 @@ use crate::i18n::Language;
 /// ```
 pub fn detect_language(text: &str) -> Option<Language> {
     let (mut latin, mut cyrillic, mut arabic, mut han) = (0usize, 0usize, 0usize, 0usize);
-    for c in text.chars() {
+    // The first characters are enough to tell, and bound the work on long texts.
+    for c in text.chars().take(super::features::INPUT_CHARS) {
         match c {
             'a'..='z' | 'A'..='Z' | '\u{00C0}'..='\u{024F}' => latin += 1,
             '\u{0400}'..='\u{052F}' => cyrillic += 1,
-            '\u{0600}'..='\u{06FF}' | '\u{0750}'..='\u{077F}' | '\u{FB50}'..='\u{FEFC}' => {
-                arabic += 1
-            }
+            '\u{0600}'..='\u{06FF}'
+            | '\u{0750}'..='\u{077F}'
+            | '\u{FB50}'..='\u{FDFF}'
+            | '\u{FE70}'..='\u{FEFC}' => arabic += 1,
             '\u{3040}'..='\u{30FF}' | '\u{3400}'..='\u{9FFF}' | '\u{F900}'..='\u{FAFF}' => han += 1,
             _ => {}
         }
@@ -49,14 +51,18 @@ pub fn detect_language(text: &str) -> Option<Language> {
         whatlang::Lang::Fra,
         whatlang::Lang::Spa,
     ]);
-    if let Some(info) = detector.detect(text).filter(whatlang::Info::is_reliable) {
+    let prefix = match text.char_indices().nth(super::features::INPUT_CHARS) {
+        Some((at, _)) => text.get(..at).unwrap_or(text),
+        None => text,
+    };
+    if let Some(info) = detector.detect(prefix).filter(whatlang::Info::is_reliable) {
         match info.lang() {
             whatlang::Lang::Fra => return Some(Language::Fr),
             whatlang::Lang::Spa => return Some(Language::Es),
             _ => return Some(Language::En),
         }
     }
-    Some(by_common_words(text))
+    Some(by_common_words(prefix))
 }
 
 const ENGLISH: &[&str] = &[
@@ -120,6 +126,8 @@ mod tests {
             ("لا أحد في المدرسة يريدك هنا", Some(Language::Ar)),
             ("в школе тебя никто не любит", Some(Language::Ru)),
             ("学校里没有人喜欢你", Some(Language::Zh)),
+            // Emoji variation selectors are not Arabic.
+            ("lol ❤️❤️❤️", Some(Language::En)),
             // Mostly Cyrillic with a Latin word: the script with more letters wins.
             ("ты такой noob, никто с тобой не играет", Some(Language::Ru)),
             // Too short for whatlang: the common words decide, English when there are none.

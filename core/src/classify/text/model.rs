@@ -26,10 +26,6 @@ const FAST_MANIFEST: &str = include_str!("../../../../models/haven-toxic-fast/ma
 const FAST_ONNX: &[u8] = include_bytes!("../../../../models/haven-toxic-fast/model.onnx");
 const MINILM_MANIFEST: &str = include_str!("../../../../models/haven-toxic-minilm/manifest.toml");
 
-/// Characters of a message the transformer reads (its tokenizer then keeps at most the manifest's
-/// `max_tokens`).
-const TRANSFORMER_INPUT_CHARS: usize = 4000;
-
 /// How to load the text classifier.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TextClassifierConfig {
@@ -200,7 +196,14 @@ impl TextClassifier {
         let language = language.or_else(|| detect_language(text));
         let fast = self.fast_scores(text)?;
         if language == Some(Language::En) && self.transformer.is_some() {
-            let transformer = self.transformer_scores(text)?;
+            // Should the transformer fail on a message, the fast model's scores still stand.
+            let Ok(transformer) = self.transformer_scores(text) else {
+                return Ok(TextAssessment {
+                    language,
+                    model: TextModel::Fast,
+                    scores: fast,
+                });
+            };
             let mean = fast
                 .scores
                 .iter()
@@ -307,12 +310,8 @@ fn load_transformer(
 }
 
 fn encode(tokenizer: &Tokenizer, text: &str) -> Result<tokenizers::Encoding, ClassifyError> {
-    let cut = match text.char_indices().nth(TRANSFORMER_INPUT_CHARS) {
-        Some((at, _)) => text.get(..at).unwrap_or(text),
-        None => text,
-    };
     tokenizer
-        .encode(cut, true)
+        .encode(features::transformer_input(text), true)
         .map_err(|_| ClassifyError::Inference("the tokenizer failed".into()))
 }
 
