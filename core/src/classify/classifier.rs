@@ -56,12 +56,17 @@ impl Default for ClassifierConfig {
 impl ClassifierConfig {
     /// The models directory in use (see [`ClassifierConfig::models_dir`]).
     pub fn models_dir(&self) -> PathBuf {
-        match &self.models_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::var_os(MODELS_DIR_ENV)
-                .filter(|v| !v.is_empty())
-                .map_or_else(|| PathBuf::from(DEFAULT_MODELS_DIR), PathBuf::from),
-        }
+        locate_models_dir(self.models_dir.as_deref())
+    }
+}
+
+/// The installed models directory: `configured` if given, else `$HAVEN_MODELS_DIR`, else [`DEFAULT_MODELS_DIR`].
+pub(crate) fn locate_models_dir(configured: Option<&Path>) -> PathBuf {
+    match configured {
+        Some(dir) => dir.to_path_buf(),
+        None => std::env::var_os(MODELS_DIR_ENV)
+            .filter(|v| !v.is_empty())
+            .map_or_else(|| PathBuf::from(DEFAULT_MODELS_DIR), PathBuf::from),
     }
 }
 

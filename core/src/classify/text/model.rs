@@ -7,12 +7,11 @@ use tokenizers::Tokenizer;
 
 use super::detect_language;
 use super::features;
+use crate::classify::classifier::locate_models_dir;
 use crate::classify::manifest::{ModelManifest, Preprocessing};
 use crate::classify::runtime::Runtime;
 use crate::classify::session::{SessionPool, read_verified, verify};
-use crate::classify::{
-    ClassScores, ClassifyError, DEFAULT_MODELS_DIR, MODELS_DIR_ENV, Unavailable,
-};
+use crate::classify::{ClassScores, ClassifyError, Unavailable};
 use crate::i18n::Language;
 use crate::policy::AgeTier;
 use crate::verdict::{Engine, Evidence, Finding};
@@ -32,7 +31,7 @@ pub struct TextClassifierConfig {
     /// The ONNX Runtime library (see [`Runtime::locate`]).
     pub runtime: Option<PathBuf>,
     /// The installed models directory (holding `haven-toxic-minilm/`); `None`: `$HAVEN_MODELS_DIR`, else
-    /// [`DEFAULT_MODELS_DIR`].
+    /// [`DEFAULT_MODELS_DIR`](crate::classify::DEFAULT_MODELS_DIR).
     pub models_dir: Option<PathBuf>,
     /// Whether to load the English transformer too (it must then be installed).
     pub transformer: bool,
@@ -51,17 +50,6 @@ impl Default for TextClassifierConfig {
             transformer: true,
             intra_threads: 1,
             sessions: 1,
-        }
-    }
-}
-
-impl TextClassifierConfig {
-    fn models_dir(&self) -> PathBuf {
-        match &self.models_dir {
-            Some(dir) => dir.clone(),
-            None => std::env::var_os(MODELS_DIR_ENV)
-                .filter(|v| !v.is_empty())
-                .map_or_else(|| PathBuf::from(DEFAULT_MODELS_DIR), PathBuf::from),
         }
     }
 }
@@ -114,7 +102,7 @@ impl TextClassifier {
         verify(FAST_ONNX, &fast_manifest.sha256)?;
         let fast = SessionPool::new(&runtime, FAST_ONNX, config.intra_threads, config.sessions)?;
         let transformer = if config.transformer {
-            let dir = config.models_dir().join(MINILM_MODEL_ID);
+            let dir = locate_models_dir(config.models_dir.as_deref()).join(MINILM_MODEL_ID);
             Some(load_transformer(&runtime, &dir, config)?)
         } else {
             None
