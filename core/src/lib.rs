@@ -186,8 +186,19 @@ impl Haven {
         text: &str,
         context: &text::TextContext,
     ) -> Result<Verdict, Error> {
+        self.check_text_using(&self.toxicity, profile, text, context)
+    }
+
+    /// [`Haven::check_text`] with the given classifier state.
+    fn check_text_using(
+        &self,
+        toxicity: &Toxicity,
+        profile: &Profile,
+        text: &str,
+        context: &text::TextContext,
+    ) -> Result<Verdict, Error> {
         text::check_length(text)?;
-        let mut notes = Notes::new(&self.toxicity);
+        let mut notes = Notes::new(toxicity);
         let (mut findings, signals) = self.scan_message(
             profile,
             text,
@@ -243,15 +254,15 @@ impl Haven {
 
     /// The text with what the profile would not let through masked at its original positions: every character
     /// of such a span but spaces becomes `*`. Content the profile allows (profanity for a teenager, say) stays.
-    /// Only lexicon and personal-data matches have spans: a message the text classifier flags as a whole is not
-    /// masked here (use [`Haven::check_text`]'s verdict to hold it back).
+    /// Only lexicon and personal-data matches have spans, so the text classifier is not run here: a message it
+    /// flags as a whole is not masked (use [`Haven::check_text`]'s verdict to hold it back).
     pub fn mask_text(
         &self,
         profile: &Profile,
         text: &str,
         context: &text::TextContext,
     ) -> Result<String, Error> {
-        let verdict = self.check_text(profile, text, context)?;
+        let verdict = self.check_text_using(&Toxicity::NotConfigured, profile, text, context)?;
         let masked_categories: Vec<Category> = verdict
             .categories
             .iter()
@@ -273,8 +284,9 @@ impl Haven {
         Ok(masked)
     }
 
-    /// Lexicon, personal-data and classifier findings of one message, and its grooming signals. `given` is the
-    /// language the app named; the lexicons fall back to the profile's, the classifier detects it.
+    /// Lexicon, personal-data and classifier findings of one message (the classifier as `notes` says), and its
+    /// grooming signals. `given` is the language the app named; the lexicons fall back to the profile's, the
+    /// classifier detects it.
     #[allow(clippy::too_many_arguments)]
     fn scan_message(
         &self,
@@ -284,7 +296,7 @@ impl Haven {
         given: Option<i18n::Language>,
         message: Option<usize>,
         sent_at: u64,
-        notes: &mut Notes,
+        notes: &mut Notes<'_>,
     ) -> (Vec<Finding>, Vec<text::GroomingSignal>) {
         let language = given.unwrap_or(profile.language());
         let form = text::Normalized::new(text);
@@ -344,7 +356,7 @@ impl Haven {
                 });
             }
         }
-        match &self.toxicity {
+        match notes.toxicity {
             Toxicity::NotConfigured | Toxicity::Unavailable => {}
             Toxicity::Loaded(classifier) => match classifier.check(text, given, profile.tier()) {
                 Ok(found) => findings.extend(found.into_iter().map(|mut finding| {
@@ -474,15 +486,18 @@ impl Haven {
 
 /// What a text verdict says about the classifier besides findings.
 #[derive(Debug)]
-struct Notes {
+struct Notes<'a> {
+    /// The classifier state the check uses.
+    toxicity: &'a Toxicity,
     unavailable: bool,
     failed: bool,
 }
 
-impl Notes {
+impl<'a> Notes<'a> {
     /// An engine configured with a classifier it could not load says so on every text verdict.
-    fn new(toxicity: &Toxicity) -> Notes {
+    fn new(toxicity: &'a Toxicity) -> Notes<'a> {
         Notes {
+            toxicity,
             unavailable: matches!(toxicity, Toxicity::Unavailable),
             failed: false,
         }

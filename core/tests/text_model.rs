@@ -239,6 +239,14 @@ fn check_text_carries_lexicon_and_model_evidence_together() {
     );
     assert!(v.offer_help);
     assert!(v.evidence.iter().all(|e| e.engine == Engine::Classifier));
+    // Masking works on spans, which only lexicon matches have: the model is not run, the text stays.
+    let text = "your face is disgusting and everyone laughs at you";
+    assert_eq!(
+        haven
+            .mask_text(&child, text, &TextContext::incoming())
+            .unwrap(),
+        text
+    );
     // A swear word and a model finding in one verdict.
     let v = haven
         .check_text(
