@@ -43,6 +43,13 @@
 //!
 //! [reload]
 //! watch_interval_ms = 2000           # poll profiles and lists for changes; 0 turns it off
+//!
+//! [text_model]
+//! enabled = true                     # the toxic-message classifier joins the lexicons in text checks
+//! transformer = true                 # English also through MiniLM, when installed (else the fast model alone)
+//! ort_dylib = "/usr/lib/haven/libonnxruntime.so.1.32.0"   # default: $HAVEN_ORT_DYLIB, else .haven/runtime/...
+//! models_dir = "/usr/lib/haven/models"                    # default: $HAVEN_MODELS_DIR, else .haven/models
+//! sessions = 2                       # messages scored at the same moment, per model
 //! ```
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
