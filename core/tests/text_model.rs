@@ -23,6 +23,9 @@ use haven_core::text::{ChatMessage, Direction, TextContext};
 use haven_core::verdict::Engine;
 use serde::Deserialize;
 
+/// An insult in no lexicon: only the model can flag it.
+const MODEL_ONLY_INSULT: &str = "your face is disgusting and everyone laughs at you";
+
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
 }
@@ -225,11 +228,7 @@ fn check_text_carries_lexicon_and_model_evidence_together() {
     let child = Profile::new("Leo", AgeTier::Age9To12).unwrap();
     // No word of any lexicon: only the model sees it.
     let v = haven
-        .check_text(
-            &child,
-            "your face is disgusting and everyone laughs at you",
-            &TextContext::incoming(),
-        )
+        .check_text(&child, MODEL_ONLY_INSULT, &TextContext::incoming())
         .unwrap();
     assert_eq!(v.action, Action::Block);
     assert!(
@@ -240,12 +239,11 @@ fn check_text_carries_lexicon_and_model_evidence_together() {
     assert!(v.offer_help);
     assert!(v.evidence.iter().all(|e| e.engine == Engine::Classifier));
     // Masking works on spans, which only lexicon matches have: the model is not run, the text stays.
-    let text = "your face is disgusting and everyone laughs at you";
     assert_eq!(
         haven
-            .mask_text(&child, text, &TextContext::incoming())
+            .mask_text(&child, MODEL_ONLY_INSULT, &TextContext::incoming())
             .unwrap(),
-        text
+        MODEL_ONLY_INSULT
     );
     // A swear word and a model finding in one verdict.
     let v = haven
@@ -278,11 +276,7 @@ fn check_text_carries_lexicon_and_model_evidence_together() {
     // Adults are not protected from rudeness.
     let adult = Profile::new("Sam", AgeTier::Adult).unwrap();
     let v = haven
-        .check_text(
-            &adult,
-            "your face is disgusting and everyone laughs at you",
-            &TextContext::incoming(),
-        )
+        .check_text(&adult, MODEL_ONLY_INSULT, &TextContext::incoming())
         .unwrap();
     assert_eq!(v.action, Action::Allow);
 }
@@ -293,7 +287,7 @@ fn conversations_name_the_message_the_model_flagged() {
     let child = Profile::new("Ana", AgeTier::Under9).unwrap();
     let messages = [
         ("are you coming to the party on saturday?", 0),
-        ("your face is disgusting and everyone laughs at you", 60),
+        (MODEL_ONLY_INSULT, 60),
     ]
     .map(|(text, sent_at)| ChatMessage {
         direction: Direction::Incoming,
@@ -349,21 +343,13 @@ fn a_missing_or_corrupt_transformer_is_a_typed_error_and_haven_falls_back_to_the
         .unwrap();
     assert_eq!(note.rule.as_deref(), Some(NOTE_UNAVAILABLE));
     let v = haven
-        .check_text(
-            &child,
-            "your face is disgusting and everyone laughs at you",
-            &TextContext::incoming(),
-        )
+        .check_text(&child, MODEL_ONLY_INSULT, &TextContext::incoming())
         .unwrap();
     assert_eq!(v.action, Action::Allow);
     assert_eq!(v.evidence.len(), 1);
     // A plain engine that was never given a classifier says nothing about one.
     let v = Haven::new()
-        .check_text(
-            &child,
-            "your face is disgusting and everyone laughs at you",
-            &TextContext::incoming(),
-        )
+        .check_text(&child, MODEL_ONLY_INSULT, &TextContext::incoming())
         .unwrap();
     assert!(v.evidence.is_empty());
 }

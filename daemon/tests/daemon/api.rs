@@ -702,20 +702,19 @@ async fn a_client_that_never_finishes_its_headers_is_disconnected() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_text_model_joins_the_lexicons_in_text_verdicts() {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let d = TestDaemon::start(|_, config| {
+    let with_model = |config: &mut haven_daemon::config::Config, models: std::path::PathBuf| {
         config.text_model.enabled = true;
         config.text_model.ort_dylib =
             Some(root.join(haven_core::classify::runtime::DEFAULT_ORT_DYLIB));
-        config.text_model.models_dir = Some(root.join(haven_core::classify::DEFAULT_MODELS_DIR));
+        config.text_model.models_dir = Some(models);
+    };
+    let insult = json!({ "text": "your face is disgusting and everyone laughs at you" });
+    let d = TestDaemon::start(|_, config| {
+        with_model(config, root.join(haven_core::classify::DEFAULT_MODELS_DIR));
     })
     .await;
     // No lexicon word: the model alone (fast and MiniLM, English) blocks it for the default under-9 profile.
-    let reply = d
-        .post_json(
-            "/v1/check/text",
-            &json!({ "text": "your face is disgusting and everyone laughs at you" }),
-        )
-        .await;
+    let reply = d.post_json("/v1/check/text", &insult).await;
     let verdict = reply.json()["verdict"].clone();
     assert_eq!(verdict["action"], "block", "{}", reply.text());
     assert_eq!(verdict["categories"][0]["category"], "bullying");
@@ -738,19 +737,9 @@ async fn the_text_model_joins_the_lexicons_in_text_verdicts() {
     );
 
     // Without the transformer installed, the daemon serves with the fast model alone.
-    let fast_only = TestDaemon::start(|dir, config| {
-        config.text_model.enabled = true;
-        config.text_model.ort_dylib =
-            Some(root.join(haven_core::classify::runtime::DEFAULT_ORT_DYLIB));
-        config.text_model.models_dir = Some(dir.join("no-models"));
-    })
-    .await;
-    let reply = fast_only
-        .post_json(
-            "/v1/check/text",
-            &json!({ "text": "your face is disgusting and everyone laughs at you" }),
-        )
-        .await;
+    let fast_only =
+        TestDaemon::start(|dir, config| with_model(config, dir.join("no-models"))).await;
+    let reply = fast_only.post_json("/v1/check/text", &insult).await;
     let verdict = reply.json()["verdict"].clone();
     assert_eq!(verdict["action"], "block", "{}", reply.text());
     assert_eq!(verdict["evidence"][0]["source"]["id"], "haven-toxic-fast");

@@ -32,6 +32,9 @@ pub const INPUT_CHARS: usize = 4000;
 
 const CHAR_NGRAMS: [usize; 3] = [2, 3, 4];
 
+/// The invisible characters of `features.py`'s `INVISIBLE`. Deliberately not the text engine's
+/// `normalize::is_invisible`: this set is part of the trained model's specification and must only change together
+/// with `features.py` and a retrained model, whatever the lexicon normaliser learns to drop.
 fn is_invisible(c: char) -> bool {
     matches!(
         c,
