@@ -58,7 +58,13 @@ pub struct CanonicalUrl {
 impl CanonicalUrl {
     /// Canonicalises a URL given as text. A URL without a scheme (`example.com/page`) is read as `http://`.
     pub fn parse(input: &str) -> Result<CanonicalUrl, UrlError> {
-        CanonicalUrl::parse_bytes(input.as_bytes())
+        if input.len() > MAX_URL_BYTES {
+            return Err(UrlError::TooLong { max: MAX_URL_BYTES });
+        }
+        match CanonicalUrl::already_plain(input) {
+            Some(url) => Ok(url),
+            None => CanonicalUrl::parse_general(input.as_bytes()),
+        }
     }
 
     /// Canonicalises a URL given as raw bytes (which need not be UTF-8, as in network traffic).
@@ -66,7 +72,10 @@ impl CanonicalUrl {
         if input.len() > MAX_URL_BYTES {
             return Err(UrlError::TooLong { max: MAX_URL_BYTES });
         }
-        match CanonicalUrl::already_plain(input) {
+        let plain = std::str::from_utf8(input)
+            .ok()
+            .and_then(CanonicalUrl::already_plain);
+        match plain {
             Some(url) => Ok(url),
             None => CanonicalUrl::parse_general(input),
         }
@@ -77,62 +86,37 @@ impl CanonicalUrl {
     /// empty, `.` or `..` segment. For such a URL every canonicalisation step is the identity but for case and
     /// the port, which is what this builds; anything else goes the general way (a property test checks that
     /// both ways agree).
-    pub(crate) fn already_plain(input: &[u8]) -> Option<CanonicalUrl> {
-        let (scheme, rest) = if starts_with_ignore_case(input, b"https://") {
-            ("https", input.get(8..)?)
-        } else if starts_with_ignore_case(input, b"http://") {
-            ("http", input.get(7..)?)
-        } else if starts_with_ignore_case(input, b"wss://") {
-            ("wss", input.get(6..)?)
-        } else if starts_with_ignore_case(input, b"ws://") {
-            ("ws", input.get(5..)?)
+    pub(crate) fn already_plain(input: &str) -> Option<CanonicalUrl> {
+        let parts = plain_parts(input.as_bytes())?;
+        // `parts.host.start` is where the input's host starts, after `scheme://`: the canonical URL's too.
+        let scheme_end = parts.host.start;
+        // Usually the canonical URL is the input itself (lower-case scheme, no port, a path): one copy.
+        let same = input.get(..parts.scheme.len()) == Some(parts.scheme)
+            && parts.path_start == parts.host.end
+            && input.as_bytes().get(parts.path_start) == Some(&b'/');
+        let mut text = if same {
+            input.to_owned()
         } else {
-            return None;
-        };
-        let authority_end = rest
-            .iter()
-            .position(|&b| b == b'/' || b == b'?')
-            .unwrap_or(rest.len());
-        let (authority, path_and_query) = rest.split_at(authority_end);
-        let host = match authority.iter().position(|&b| b == b':') {
-            Some(at) => {
-                if !authority.get(at + 1..)?.iter().all(u8::is_ascii_digit) {
-                    return None;
-                }
-                authority.get(..at)?
+            let mut text = String::with_capacity(input.len() + 1);
+            text.push_str(parts.scheme);
+            text.push_str("://");
+            text.push_str(input.get(parts.host.clone())?);
+            if input.as_bytes().get(parts.path_start) != Some(&b'/') {
+                text.push('/');
             }
-            None => authority,
+            text.push_str(input.get(parts.path_start..)?);
+            text
         };
-        let host = simple_domain(host)?;
-        let query_at = path_and_query.iter().position(|&b| b == b'?');
-        let path = path_and_query.get(..query_at.unwrap_or(path_and_query.len()))?;
-        // Branch-free scans: every byte printable and plain, no `//` or `/.` in the path.
-        let plain = path_and_query
-            .iter()
-            .fold(true, |ok, &b| ok & byte_class(&PLAIN_BYTE, b));
-        let dot_or_empty_segment = path.windows(2).fold(false, |found, pair| {
-            found | ((pair.first() == Some(&b'/')) & matches!(pair.get(1), Some(b'/' | b'.')))
-        });
-        if !plain || dot_or_empty_segment {
-            return None;
+        let (host_start, host_end) = (scheme_end, scheme_end + parts.host.len());
+        if parts.upper {
+            text.get_mut(host_start..host_end)?.make_ascii_lowercase();
         }
-        let mut text = Vec::with_capacity(scheme.len() + 4 + host.len() + path_and_query.len());
-        text.extend_from_slice(scheme.as_bytes());
-        text.extend_from_slice(b"://");
-        let host_start = text.len();
-        text.extend_from_slice(&host);
-        let host_end = text.len();
-        if path.first() != Some(&b'/') {
-            text.push(b'/');
-        }
-        text.extend_from_slice(path);
-        let path_end = text.len();
-        text.extend_from_slice(path_and_query.get(path.len()..)?);
+        let path_end = host_end + (parts.query_start - parts.path_start).max(1);
         Some(CanonicalUrl {
-            scheme_len: scheme.len(),
+            scheme_len: parts.scheme.len(),
             host: host_start..host_end,
             path_end,
-            text: String::from_utf8(text).ok()?,
+            text,
             kind: HostKind::Domain,
         })
     }
@@ -389,6 +373,127 @@ fn canonical_host(authority: &[u8]) -> Result<(Cow<'_, [u8]>, HostKind), UrlErro
     Ok((Cow::Owned(host.to_ascii_lowercase()), HostKind::Domain))
 }
 
+/// Where the pieces of a plain URL (see [`CanonicalUrl::already_plain`]) are in its input.
+struct PlainParts {
+    scheme: &'static str,
+    host: Range<usize>,
+    /// Whether the host has upper-case letters.
+    upper: bool,
+    /// The path starts after the host and port (it may be empty) and ends at the `?` or the end.
+    path_start: usize,
+    query_start: usize,
+}
+
+/// Decides whether a URL is plain (see [`CanonicalUrl::already_plain`]) and where its pieces are; `None` as
+/// soon as it is not. The checks are those of [`simple_domain`] and [`canonical_path`]'s plain case, made in
+/// one scan of the host and one of the path and query (URLs are short: a scalar scan beats several
+/// vectorised passes here).
+fn plain_parts(input: &[u8]) -> Option<PlainParts> {
+    let (scheme, host_start) = if starts_with_ignore_case(input, b"https://") {
+        ("https", 8)
+    } else if starts_with_ignore_case(input, b"http://") {
+        ("http", 7)
+    } else if starts_with_ignore_case(input, b"wss://") {
+        ("wss", 6)
+    } else if starts_with_ignore_case(input, b"ws://") {
+        ("ws", 5)
+    } else {
+        return None;
+    };
+    let rest = input.get(host_start..)?;
+    // The host: letters, digits, `-`, `_` and `.`; no empty label; `--` only checked further below.
+    let mut at = 0;
+    let mut previous = b'.';
+    let mut upper = false;
+    let mut last_dot = None;
+    let mut double_hyphen = false;
+    while let Some(&b) = rest.get(at) {
+        let class = byte_class(&HOST_CLASS, b);
+        if class == 0 {
+            break;
+        }
+        if b == b'.' {
+            if previous == b'.' {
+                return None;
+            }
+            last_dot = Some(at);
+        }
+        upper |= class == 2;
+        double_hyphen |= (b == b'-') & (previous == b'-');
+        previous = b;
+        at += 1;
+    }
+    if at == 0 || previous == b'.' {
+        return None;
+    }
+    let host = rest.get(..at)?;
+    let last = host.get(last_dot.map_or(0, |dot| dot + 1)..)?;
+    // A numeric or hex last label may make it an IPv4 address; `xn--` needs IDNA validation.
+    if last.iter().all(u8::is_ascii_digit)
+        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"))
+        || (double_hyphen && host.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")))
+    {
+        return None;
+    }
+    // A port: digits only.
+    if rest.get(at) == Some(&b':') {
+        at += 1;
+        while rest.get(at).is_some_and(u8::is_ascii_digit) {
+            at += 1;
+        }
+    }
+    let authority_end = at;
+    if !matches!(rest.get(authority_end), None | Some(b'/' | b'?')) {
+        return None;
+    }
+    // The path: printable, no `%`, `#` or `\\`, no `//` or `/.`; then the query, printable likewise.
+    let mut previous = 0u8;
+    while let Some(&b) = rest.get(at) {
+        let class = byte_class(&PATH_CLASS, b);
+        if class == 0 || (previous == b'/' && class == 2) {
+            return None;
+        }
+        if b == b'?' {
+            break;
+        }
+        previous = b;
+        at += 1;
+    }
+    let query_at = at;
+    if !rest
+        .get(at..)?
+        .iter()
+        .fold(true, |ok, &b| ok & (byte_class(&PATH_CLASS, b) != 0))
+    {
+        return None;
+    }
+    Some(PlainParts {
+        scheme,
+        host: host_start..host_start + host.len(),
+        upper,
+        path_start: host_start + authority_end,
+        query_start: host_start + query_at,
+    })
+}
+
+/// Path and query bytes that canonicalisation leaves alone: 0 for those it changes (controls, space, non-ASCII,
+/// `%`, `#`, `\\`), 2 for `/` and `.` (which may not follow a `/` in a plain path), 1 for the rest.
+#[allow(clippy::indexing_slicing)] // b < 256 indexes a 256-entry table
+static PATH_CLASS: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut b = 0;
+    while b < 256 {
+        table[b] = match b as u8 {
+            b'/' | b'.' => 2,
+            b'%' | b'#' | b'\\' => 0,
+            0x21..=0x7e => 1,
+            _ => 0,
+        };
+        b += 1;
+    }
+    table
+};
+
 /// The common case, decided without the URL Standard's host parser: an ASCII name of letters, digits, `-` and
 /// `_`, with dots only between labels, and no label that could make it an IPv4 address (the last label
 /// numeric or hex) or need IDNA validation (`xn--`). The host parser would return such a name unchanged
@@ -436,19 +541,6 @@ static HOST_CLASS: [u8; 256] = {
             b'A'..=b'Z' => 2,
             _ => 0,
         };
-        b += 1;
-    }
-    table
-};
-
-/// Path and query bytes that canonicalisation leaves alone: printable ASCII but `%`, `#` and `\\`.
-#[allow(clippy::indexing_slicing)] // b < 256 indexes a 256-entry table
-static PLAIN_BYTE: [bool; 256] = {
-    let mut table = [false; 256];
-    let mut b = 0;
-    while b < 256 {
-        table[b] =
-            b > 0x20 && b < 0x7f && b != b'%' as usize && b != b'#' as usize && b != b'\\' as usize;
         b += 1;
     }
     table
