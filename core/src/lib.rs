@@ -586,7 +586,7 @@ mod tests {
         assert_all::<url::CompiledListError>();
         assert_all::<url::ParsedList>();
         assert_all::<url::ListError>();
-        assert_all::<url::ListMatch>();
+        assert_all::<url::ListMatch<'static>>();
         assert_all::<hash::HashEngine>();
         assert_all::<hash::CompiledHashList>();
         assert_all::<hash::HashMatch>();

@@ -1,28 +1,34 @@
-//! The compiled list: an immutable file of sorted 64-bit fingerprints that opens by memory-mapping.
+//! The compiled list: an immutable file of 64-bit fingerprints in ordered hash tables, opened by
+//! memory-mapping.
 //!
-//! Layout (all integers little-endian), format version 1:
+//! Layout (all integers little-endian), format version 2:
 //!
 //! | offset | size | field |
 //! |---|---|---|
 //! | 0 | 8 | magic `HAVENURL` |
-//! | 8 | 4 | format version (1) |
-//! | 12 | 4 | header size (64) |
+//! | 8 | 4 | format version (2) |
+//! | 12 | 4 | header size (80) |
 //! | 16 | 8 | checksum: XXH3-64 of every byte from offset 24 to the end |
 //! | 24 | 4 | metadata size in bytes |
 //! | 28 | 16 | entry count of the four sections: domains, expressions, exception domains, exception expressions |
-//! | 44 | 4 | bucket-index bits of the four sections, one byte each |
-//! | 48 | 16 | reserved, zero |
-//! | 64 | … | metadata (JSON: id, category, version, provenance, format, report, source SHA-256), zero-padded to 8 |
-//! | … | … | for each section: bucket index (2^bits + 1 u32 offsets), then the sorted u64 fingerprints |
+//! | 44 | 4 | reserved, zero |
+//! | 48 | 16 | home range of the four sections (u32 each) |
+//! | 64 | 16 | slot count of the four sections (u32 each) |
+//! | 80 | … | metadata (JSON: id, category, version, provenance, format, report, source SHA-256), zero-padded to 8 |
+//! | … | … | for each section: its slots, u64 each (0 = empty) |
 //!
-//! A fingerprint's top `bits` bits choose its bucket, and the index gives the bucket's start. The index has
-//! one slot per 32 entries or so (1/8 byte per entry), small enough to stay in the CPU caches; within the
-//! bucket the fingerprint's remaining bits, uniform like all of it, say where to look first, which is usually
-//! the right cache line. So a lookup on a multi-million-entry list costs about one memory access.
-//! Size: 8 bytes per entry plus the index and the header.
+//! Each section is an ordered hash table with linear probing. A fingerprint's home slot is
+//! `fp × range / 2^64`, so homes rise with the fingerprints; the compiler places the sorted fingerprints one by
+//! one, each in its home slot or, if that is taken, in the slot after the previous one. The slots therefore
+//! hold the fingerprints in ascending order, each at or after its home, with no empty slot between its home
+//! and itself. A lookup reads from the home slot onward and stops at the fingerprint, at a larger one or at an
+//! empty slot: one memory access (the same cache line, or the next one) with no index to read first, which
+//! matters when other work has pushed the list out of the CPU caches. The range is the entry count / 0.85, so
+//! a section takes about 9.4 bytes per entry; a few slots after the range hold the last fingerprints pushed
+//! past it. A fingerprint of 0 is stored and looked up as 1 (0 marks an empty slot).
 //!
-//! Opening checks the magic, version, sizes, index and checksum; a corrupted or truncated file is a typed
-//! [`CompiledListError`], never a panic or a wrong answer. Fingerprints are 64 bits, so a list of n entries
+//! Opening checks the magic, version, sizes and checksum; a corrupted or truncated file is a typed
+//! [`CompiledListError`], never a panic or a wrong answer (and no file, however made, makes a lookup panic). Fingerprints are 64 bits, so a list of n entries
 //! has a false-match probability of about n / 2^64 per lookup (10^-13 for 2 million entries).
 
 use std::fmt;
@@ -34,8 +40,10 @@ use super::list::{ListFormat, ListMeta, ParseReport, ParsedList, Sections};
 
 const MAGIC: &[u8; 8] = b"HAVENURL";
 /// The compiled format version this build reads and writes.
-pub const FORMAT_VERSION: u32 = 1;
-const HEADER_SIZE: usize = 64;
+pub const FORMAT_VERSION: u32 = 2;
+const HEADER_SIZE: usize = 80;
+/// Entries per home slot: the tables' load factor, in hundredths.
+const LOAD_PERCENT: usize = 85;
 const SECTIONS: usize = 4;
 /// Largest compiled file accepted (256 M entries would be 2 GiB; no list comes close).
 const MAX_FILE_BYTES: u64 = 4 << 30;
@@ -58,7 +66,7 @@ pub enum CompiledListError {
     /// Shorter than its header says: cut off while copying or downloading.
     #[error("compiled list is truncated")]
     Truncated,
-    /// Sizes or offsets in the header or index contradict each other.
+    /// Sizes in the header contradict each other or the file's length.
     #[error("compiled list is malformed")]
     Malformed,
     /// The checksum does not match the contents.
@@ -108,47 +116,38 @@ pub fn compile(list: &ParsedList) -> Vec<u8> {
         report: list.report().clone(),
         source_sha256: list.source_sha256().map(str::to_owned),
     };
-    let meta_json = serde_json::to_vec(&meta).unwrap_or_default();
-    let sections = section_slices(list.sections());
-    let bits: [u8; SECTIONS] = sections.map(|s| index_bits(s.len()));
+    compile_sections(&meta, list.sections())
+}
+
+/// Compiles metadata and fingerprint sets into the on-disk form.
+pub(crate) fn compile_sections(meta: &CompiledMeta, sections: &Sections) -> Vec<u8> {
+    let meta_json = serde_json::to_vec(meta).unwrap_or_default();
+    let tables = section_slices(sections).map(table);
 
     let mut out = Vec::with_capacity(
-        HEADER_SIZE
-            + meta_json.len()
-            + 8
-            + sections.iter().map(|s| s.len() * 10 + 8).sum::<usize>(),
+        HEADER_SIZE + meta_json.len() + 8 + tables.iter().map(|t| t.slots.len() * 8).sum::<usize>(),
     );
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(HEADER_SIZE as u32).to_le_bytes());
     out.extend_from_slice(&0u64.to_le_bytes()); // checksum, filled in below
     out.extend_from_slice(&len_u32(meta_json.len()).to_le_bytes());
-    for section in &sections {
-        out.extend_from_slice(&len_u32(section.len()).to_le_bytes());
+    for table in &tables {
+        out.extend_from_slice(&len_u32(table.entries).to_le_bytes());
     }
-    out.extend_from_slice(&bits);
+    out.extend_from_slice(&[0; 4]);
+    for table in &tables {
+        out.extend_from_slice(&len_u32(table.range).to_le_bytes());
+    }
+    for table in &tables {
+        out.extend_from_slice(&len_u32(table.slots.len()).to_le_bytes());
+    }
     out.resize(HEADER_SIZE, 0);
     out.extend_from_slice(&meta_json);
     out.resize(out.len().next_multiple_of(8), 0);
-    for (section, bits) in sections.iter().zip(bits) {
-        let buckets = 1usize << bits;
-        let mut counts = vec![0u32; buckets + 1];
-        for &fp in *section {
-            if let Some(slot) = counts.get_mut(bucket(fp, bits) + 1) {
-                *slot += 1;
-            }
-        }
-        let mut running = 0u32;
-        for slot in &mut counts {
-            running += *slot;
-            *slot = running;
-        }
-        for offset in counts {
-            out.extend_from_slice(&offset.to_le_bytes());
-        }
-        out.resize(out.len().next_multiple_of(8), 0);
-        for fp in *section {
-            out.extend_from_slice(&fp.to_le_bytes());
+    for table in &tables {
+        for slot in &table.slots {
+            out.extend_from_slice(&slot.to_le_bytes());
         }
     }
     let checksum = xxhash_rust::xxh3::xxh3_64(out.get(24..).unwrap_or_default());
@@ -183,19 +182,46 @@ fn len_u32(len: usize) -> u32 {
     u32::try_from(len).unwrap_or(u32::MAX)
 }
 
-/// About one bucket per 32 entries, at most 2^24 buckets: an index small enough (1/8 byte per entry) to stay
-/// in the CPU caches, with buckets short enough that interpolation lands on the right cache line.
-fn index_bits(entries: usize) -> u8 {
-    let buckets = (entries / 32).max(1);
-    (usize::BITS - 1 - buckets.leading_zeros()).min(24) as u8
+/// One section's ordered hash table, as written.
+struct Table {
+    entries: usize,
+    range: usize,
+    slots: Vec<u64>,
 }
 
-fn bucket(fp: u64, bits: u8) -> usize {
-    if bits == 0 {
-        0
-    } else {
-        usize::try_from(fp >> (64 - u32::from(bits))).unwrap_or(0)
+/// Places sorted, distinct fingerprints in an ordered hash table (see the module documentation).
+fn table(fps: &[u64]) -> Table {
+    let mut keys: Vec<u64> = fps.iter().map(|&fp| key(fp)).collect();
+    keys.sort_unstable();
+    keys.dedup();
+    let range = (keys.len() * 100).div_ceil(LOAD_PERCENT);
+    let mut slots = vec![0u64; range];
+    let mut next = 0;
+    for key in &keys {
+        let at = home(*key, range).max(next);
+        if at >= slots.len() {
+            slots.resize(at + 1, 0);
+        }
+        if let Some(slot) = slots.get_mut(at) {
+            *slot = *key;
+        }
+        next = at + 1;
     }
+    Table {
+        entries: keys.len(),
+        range,
+        slots,
+    }
+}
+
+/// A fingerprint as stored: 0 marks an empty slot, so it becomes 1.
+fn key(fp: u64) -> u64 {
+    fp.max(1)
+}
+
+/// A key's home slot in a table whose home range is `range` slots.
+fn home(key: u64, range: usize) -> usize {
+    ((u128::from(key) * range as u128) >> 64) as usize
 }
 
 /// Where the bytes of an open list live.
@@ -218,10 +244,14 @@ impl Backing {
 /// One section's place in the file.
 #[derive(Debug, Clone, Copy)]
 struct Section {
-    index_start: usize,
-    bits: u8,
+    /// Byte offset of the first slot.
     start: usize,
+    /// Entries (non-empty slots).
     len: usize,
+    /// Home range: every key's home slot is below it.
+    range: usize,
+    /// Slots, the range plus the overflow after it.
+    slots: usize,
 }
 
 /// Which of a list's four sets to look in.
@@ -251,7 +281,7 @@ impl fmt::Debug for CompiledList {
 }
 
 impl CompiledList {
-    /// Opens a compiled list by memory-mapping it, after checking its header, index and checksum.
+    /// Opens a compiled list by memory-mapping it, after checking its header, sizes and checksum.
     ///
     /// The file must not be modified in place while it is open; Haven itself replaces compiled lists with
     /// [`write_atomically`], which leaves open mappings on the old contents.
@@ -310,29 +340,29 @@ impl CompiledList {
         let overflow = || CompiledListError::Malformed;
         let mut at = (HEADER_SIZE + meta_len).next_multiple_of(8);
         let mut sections = [Section {
-            index_start: 0,
-            bits: 0,
             start: 0,
             len: 0,
+            range: 0,
+            slots: 0,
         }; SECTIONS];
         for (i, section) in sections.iter_mut().enumerate() {
-            let len = read_u32(bytes, 28 + 4 * i).ok_or(CompiledListError::Truncated)? as usize;
-            let bits = *bytes.get(44 + i).ok_or(CompiledListError::Truncated)?;
-            if bits > 24 {
+            let field = |offset: usize| {
+                read_u32(bytes, offset + 4 * i)
+                    .map(|n| n as usize)
+                    .ok_or(CompiledListError::Truncated)
+            };
+            let (len, range, slots) = (field(28)?, field(48)?, field(64)?);
+            // Every entry has a slot, the range holds the homes, and at most every entry overflows it.
+            if slots < len || slots < range || slots - range > len || (len > 0) != (range > 0) {
                 return Err(CompiledListError::Malformed);
             }
-            let index_start = at;
-            at = index_start
-                .checked_add(((1usize << bits) + 1) * 4)
-                .ok_or_else(overflow)?
-                .next_multiple_of(8);
             *section = Section {
-                index_start,
-                bits,
                 start: at,
                 len,
+                range,
+                slots,
             };
-            at = len
+            at = slots
                 .checked_mul(8)
                 .and_then(|n| n.checked_add(at))
                 .ok_or_else(overflow)?;
@@ -351,22 +381,6 @@ impl CompiledList {
             .ok_or(CompiledListError::Truncated)?;
         let meta: CompiledMeta =
             serde_json::from_slice(meta_bytes).map_err(|_| CompiledListError::Malformed)?;
-        // The index must rise from 0 to the section's length, so every bucket lies inside its section.
-        for section in &sections {
-            let slots = (1usize << section.bits) + 1;
-            let mut previous = 0u32;
-            for slot in 0..slots {
-                let offset = read_u32(bytes, section.index_start + slot * 4)
-                    .ok_or(CompiledListError::Truncated)?;
-                if offset < previous || (slot == 0 && offset != 0) {
-                    return Err(CompiledListError::Malformed);
-                }
-                previous = offset;
-            }
-            if previous as usize != section.len {
-                return Err(CompiledListError::Malformed);
-            }
-        }
         Ok(CompiledList {
             backing,
             meta,
@@ -420,51 +434,59 @@ impl CompiledList {
 
     /// Whether the section holds the fingerprint.
     pub(crate) fn contains(&self, kind: SectionKind, fp: u64) -> bool {
-        let Some(section) = self.sections.get(kind as usize) else {
-            return false;
-        };
-        if section.len == 0 {
-            return false;
-        }
+        self.first_of(kind, &[fp]).is_some()
+    }
+
+    /// The position in `fps` of the first fingerprint the section holds.
+    ///
+    /// The lookups are made in two rounds: first every fingerprint's home slot is read, then each scan goes on
+    /// from there. The first reads do not depend on one another, so the processor overlaps their cache misses
+    /// instead of waiting for each in turn.
+    pub(crate) fn first_of(&self, kind: SectionKind, fps: &[u64]) -> Option<usize> {
+        const BATCH: usize = 8;
+        let section = self.sections.get(kind as usize).filter(|s| s.len > 0)?;
         let bytes = self.backing.bytes();
-        let slot = section.index_start + bucket(fp, section.bits) * 4;
-        let (Some(lo), Some(hi)) = (read_u32(bytes, slot), read_u32(bytes, slot + 4)) else {
-            return false;
-        };
-        let Some(run) = bytes.get(section.start + lo as usize * 8..section.start + hi as usize * 8)
-        else {
-            return false;
-        };
-        let (fingerprints, _) = run.as_chunks::<8>();
-        let read = |i: usize| fingerprints.get(i).map(|chunk| u64::from_le_bytes(*chunk));
-        // Fingerprints are uniform, so the bits below the bucket's say where in the bucket to look first:
-        // usually the right cache line, a few entries either side at most.
-        let below = if section.bits == 0 {
-            fp
-        } else {
-            fp << section.bits
-        };
-        let guess = ((u128::from(below) * fingerprints.len() as u128) >> 64) as usize;
-        let mut i = guess;
-        let Some(first) = read(i) else {
-            return false;
-        };
-        if first < fp {
-            while let Some(candidate) = read(i + 1) {
-                if candidate >= fp {
-                    return candidate == fp;
+        for (chunk_at, chunk) in fps.chunks(BATCH).enumerate() {
+            let mut probes = [(0usize, None); BATCH];
+            for (probe, &fp) in probes.iter_mut().zip(chunk) {
+                let at = home(key(fp), section.range);
+                *probe = (at, section.slot(bytes, at));
+            }
+            for (at, (&(slot, first), &fp)) in probes.iter().zip(chunk).enumerate() {
+                if section.scan(bytes, slot, first, key(fp)) {
+                    return Some(chunk_at * BATCH + at);
                 }
-                i += 1;
             }
-            false
-        } else {
-            let mut candidate = first;
-            while candidate > fp && i > 0 {
-                i -= 1;
-                candidate = read(i).unwrap_or(0);
-            }
-            candidate == fp
         }
+        None
+    }
+}
+
+impl Section {
+    /// The key in slot `at`, if the section has that slot.
+    fn slot(&self, bytes: &[u8], at: usize) -> Option<u64> {
+        if at >= self.slots {
+            return None;
+        }
+        read_u64(bytes, self.start + at * 8)
+    }
+
+    /// Whether `key` is in the table, scanning from slot `at` (its home), whose content is `first`. Keys
+    /// ascend through the slots and none sits before its home or after an empty slot that follows its home,
+    /// so the scan ends at the key, a larger key, or an empty slot.
+    fn scan(&self, bytes: &[u8], mut at: usize, first: Option<u64>, key: u64) -> bool {
+        let mut current = first;
+        while let Some(found) = current {
+            if found == key {
+                return true;
+            }
+            if found == 0 || found > key {
+                return false;
+            }
+            at += 1;
+            current = self.slot(bytes, at);
+        }
+        false
     }
 }
 
@@ -480,7 +502,7 @@ pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mma
     // reader only if another process modifies the file in place; Haven never does (compiled lists are
     // replaced by rename, see `write_atomically`), and the documented contract of `CompiledList::open`
     // forbids it. Every read goes through bounds-checked slices, and the contents are checked (size,
-    // index, checksum) before any lookup.
+    // sizes, checksum) before any lookup.
     unsafe { memmap2::MmapOptions::new().populate().map(file) }
 }
 

@@ -1,6 +1,9 @@
 //! Matching canonical URLs against many compiled category lists at once.
 
+use std::borrow::Cow;
 use std::sync::Arc;
+
+use smallvec::SmallVec;
 
 use super::canon::path_prefixes;
 use super::compiled::{CompiledList, SectionKind};
@@ -9,14 +12,15 @@ use super::{CanonicalUrl, HostKind};
 use crate::policy::Category;
 use crate::verdict::{Engine, Evidence, Finding};
 
-/// A list that matched a URL: which list (id, version, category) and which expression.
+/// A list that matched a URL: which list (id, version, category) and which expression. It borrows the engine
+/// and the URL it came from.
 #[derive(Debug, Clone)]
-pub struct ListMatch {
-    list: Arc<CompiledList>,
-    expression: String,
+pub struct ListMatch<'a> {
+    list: &'a CompiledList,
+    expression: Cow<'a, str>,
 }
 
-impl ListMatch {
+impl ListMatch<'_> {
     /// The list's id.
     pub fn list_id(&self) -> &str {
         &self.list.meta().list.id
@@ -40,7 +44,7 @@ impl ListMatch {
 
     /// The list itself.
     pub fn list(&self) -> &CompiledList {
-        &self.list
+        self.list
     }
 
     /// The match as a verdict finding, with the list, version and expression as evidence.
@@ -50,8 +54,39 @@ impl ListMatch {
             confidence: 1.0,
             evidence: Evidence::new(Engine::Url)
                 .with_source(self.list_id(), self.version())
-                .with_rule(&self.expression),
+                .with_rule(self.expression()),
         }
+    }
+}
+
+/// The lists that matched a URL, in the order the lists were added. Dereferences to a slice; holds up to two
+/// matches without allocating.
+#[derive(Debug, Clone, Default)]
+pub struct ListMatches<'a>(SmallVec<[ListMatch<'a>; 2]>);
+
+impl<'a> std::ops::Deref for ListMatches<'a> {
+    type Target = [ListMatch<'a>];
+
+    fn deref(&self) -> &[ListMatch<'a>] {
+        &self.0
+    }
+}
+
+impl<'a> IntoIterator for ListMatches<'a> {
+    type Item = ListMatch<'a>;
+    type IntoIter = std::vec::IntoIter<ListMatch<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.into_vec().into_iter()
+    }
+}
+
+impl<'m, 'a> IntoIterator for &'m ListMatches<'a> {
+    type Item = &'m ListMatch<'a>;
+    type IntoIter = std::slice::Iter<'m, ListMatch<'a>>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.0.iter()
     }
 }
 
@@ -70,7 +105,8 @@ impl ListMatch {
 ///
 /// let list = ParsedList::parse("# id: games\n# category: gambling\n# version: 1\ncasino.example\n", &ListOptions::default())?;
 /// let engine = UrlEngine::new().with_list(CompiledList::from_bytes(compiled::compile(&list))?);
-/// let hits = engine.check(&CanonicalUrl::parse("https://www.casino.example/slots")?);
+/// let url = CanonicalUrl::parse("https://www.casino.example/slots")?;
+/// let hits = engine.check(&url);
 /// assert_eq!(hits[0].expression(), "casino.example");
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
@@ -97,15 +133,15 @@ impl UrlEngine {
     }
 
     /// Every list that matches the URL, with the most specific matching expression of each.
-    pub fn check(&self, url: &CanonicalUrl) -> Vec<ListMatch> {
-        let mut matches = Vec::new();
+    pub fn check<'a>(&'a self, url: &'a CanonicalUrl) -> ListMatches<'a> {
+        let mut matches = ListMatches::default();
         if self.lists.is_empty() {
             return matches;
         }
-        let hosts = host_suffixes(url);
+        let hosts = Suffixes::of(url);
         let mut expressions: Option<Vec<(String, u64)>> = None;
         for list in &self.lists {
-            let mut hit: Option<String> = None;
+            let mut hit: Option<Cow<'a, str>> = None;
             if list.has(SectionKind::Expressions) || list.has(SectionKind::ExceptionExpressions) {
                 let expressions =
                     expressions.get_or_insert_with(|| expression_fingerprints(url, &hosts));
@@ -119,93 +155,116 @@ impl UrlEngine {
                 hit = expressions
                     .iter()
                     .find(|(_, fp)| list.contains(SectionKind::Expressions, *fp))
-                    .map(|(e, _)| e.clone());
+                    .map(|(e, _)| Cow::Owned(e.clone()));
             }
-            if list.has(SectionKind::ExceptionDomains)
-                && hosts
-                    .iter()
-                    .any(|(_, fp)| list.contains(SectionKind::ExceptionDomains, *fp))
+            if list
+                .first_of(SectionKind::ExceptionDomains, &hosts.fps)
+                .is_some()
             {
                 continue;
             }
             if hit.is_none() {
-                hit = hosts
-                    .iter()
-                    .find(|(_, fp)| list.contains(SectionKind::Domains, *fp))
-                    .map(|(h, _)| (*h).to_owned());
+                hit = list
+                    .first_of(SectionKind::Domains, &hosts.fps)
+                    .and_then(|at| hosts.names.get(at).copied())
+                    .map(Cow::Borrowed);
             }
             if let Some(expression) = hit {
-                matches.push(ListMatch {
-                    list: Arc::clone(list),
-                    expression,
-                });
+                matches.0.push(ListMatch { list, expression });
             }
         }
         matches
     }
 }
 
-/// Host suffixes with their fingerprints: up to 16 on the stack (no allocation for any ordinary host), the
-/// rest of a deeper host on the heap.
+/// Host suffixes and their fingerprints (same order), on the stack for any ordinary host.
+#[derive(Default)]
 struct Suffixes<'a> {
-    inline: [(&'a str, u64); 16],
-    len: usize,
-    spill: Vec<(&'a str, u64)>,
+    names: SmallVec<[&'a str; 12]>,
+    fps: SmallVec<[u64; 12]>,
 }
 
 impl<'a> Suffixes<'a> {
-    fn push(&mut self, suffix: &'a str) {
-        let entry = (suffix, fingerprint(suffix));
-        match self.inline.get_mut(self.len) {
-            Some(slot) => {
-                *slot = entry;
-                self.len += 1;
-            }
-            None => self.spill.push(entry),
-        }
-    }
-
-    fn iter(&self) -> impl Iterator<Item = &(&'a str, u64)> {
-        self.inline
-            .get(..self.len)
-            .unwrap_or_default()
-            .iter()
-            .chain(&self.spill)
+    fn push(&mut self, name: &'a str) {
+        self.names.push(name);
+        self.fps.push(fingerprint(name));
     }
 }
 
-/// The host and every parent domain with their fingerprints, most specific first, down to (not including)
-/// the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
-/// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
-fn host_suffixes(url: &CanonicalUrl) -> Suffixes<'_> {
-    let host = url.host();
-    let mut out = Suffixes {
-        inline: [("", 0); 16],
-        len: 0,
-        spill: Vec::new(),
-    };
-    out.push(host);
-    let numeric_end = host
-        .rsplit('.')
-        .next()
-        .is_some_and(|l| l.bytes().all(|b| b.is_ascii_digit()));
-    if url.host_kind() == HostKind::Domain && !numeric_end {
-        let mut rest = host;
-        while let Some((_, parent)) = rest.split_once('.') {
-            if !parent.contains('.') {
-                break;
-            }
-            out.push(parent);
-            rest = parent;
+impl<'a> Suffixes<'a> {
+    /// The host and every parent domain with their fingerprints, most specific first, down to (not
+    /// including) the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
+    /// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
+    fn of(url: &'a CanonicalUrl) -> Suffixes<'a> {
+        let host = url.host();
+        let mut out = Suffixes::default();
+        out.push(host);
+        if url.host_kind() != HostKind::Domain {
+            return out;
         }
+        let bytes = host.as_bytes();
+        let Some(last_dot) = bytes.iter().rposition(|&b| b == b'.') else {
+            return out;
+        };
+        let numeric_end = bytes
+            .get(last_dot + 1..)
+            .is_none_or(|last| last.iter().all(u8::is_ascii_digit));
+        if numeric_end {
+            return out;
+        }
+        // Every dot but the last starts a parent domain. Short hosts (all but freak ones) find their dots
+        // eight bytes at a time; long ones search.
+        let before_last = bytes.get(..last_dot).unwrap_or_default();
+        if before_last.len() <= SHORT_HOST {
+            let mut dots = dot_mask(before_last);
+            while dots != 0 {
+                let at = dots.trailing_zeros() as usize;
+                dots &= dots - 1;
+                if let Some(parent) = host.get(at + 1..) {
+                    out.push(parent);
+                }
+            }
+        } else {
+            for at in memchr::memchr_iter(b'.', before_last) {
+                if let Some(parent) = host.get(at + 1..) {
+                    out.push(parent);
+                }
+            }
+        }
+        out
     }
-    out
+}
+
+/// Hosts up to this long find their dots with [`dot_mask`].
+const SHORT_HOST: usize = 64;
+
+/// Bit `i` set where `bytes[i]` is a dot, for up to 64 bytes, eight at a time (SWAR: the exact zero-byte
+/// test on the bytes XOR `.`).
+fn dot_mask(bytes: &[u8]) -> u64 {
+    const LOW7: u64 = 0x7f7f_7f7f_7f7f_7f7f;
+    const DOTS: u64 = 0x2e2e_2e2e_2e2e_2e2e;
+    let bytes = bytes.get(..64).unwrap_or(bytes);
+    let (words, tail) = bytes.as_chunks::<8>();
+    let mut mask = 0u64;
+    for (i, word) in words.iter().enumerate() {
+        let x = u64::from_le_bytes(*word) ^ DOTS;
+        // High bit of each byte set where the byte of `x` is zero, i.e. where the byte was a dot.
+        let zero = !(((x & LOW7) + LOW7) | x | LOW7);
+        // Gather the eight high bits into one byte.
+        let bits = ((zero >> 7).wrapping_mul(0x0102_0408_1020_4080)) >> 56;
+        mask |= bits << (8 * i);
+    }
+    let base = 8 * words.len();
+    for (j, &b) in tail.iter().enumerate() {
+        mask |= u64::from(b == b'.') << (base + j);
+    }
+    mask
 }
 
 fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(String, u64)> {
     let paths = path_prefixes(url);
     let mut out = Vec::new();
-    for (host, _) in hosts.iter() {
+    for host in &hosts.names {
         for path in &paths {
             let expression = format!("{host}{path}");
             let fp = fingerprint(&expression);
@@ -213,4 +272,25 @@ fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(Str
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::prelude::*;
+
+    use super::dot_mask;
+
+    proptest! {
+        /// The word-at-a-time dot search finds exactly the dots, in hosts of every length up to 64 bytes.
+        #[test]
+        fn dot_mask_finds_every_dot(host in "[a-z0-9.\\-_\\x00-\\xff]{0,64}") {
+            let bytes = host.as_bytes().get(..64).unwrap_or(host.as_bytes());
+            let expected = bytes
+                .iter()
+                .enumerate()
+                .filter(|(_, b)| **b == b'.')
+                .fold(0u64, |mask, (at, _)| mask | 1 << at);
+            prop_assert_eq!(dot_mask(bytes), expected);
+        }
+    }
 }

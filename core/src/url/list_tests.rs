@@ -335,7 +335,8 @@ fn many_lists_report_each_match_with_its_source() {
             ))
             .unwrap(),
         );
-    let matches = engine.check(&CanonicalUrl::parse("https://room.chat.both.example/").unwrap());
+    let url = CanonicalUrl::parse("https://room.chat.both.example/").unwrap();
+    let matches = engine.check(&url);
     let summary: Vec<(&str, &str, Category, &str)> = matches
         .iter()
         .map(|m| (m.list_id(), m.version(), m.category(), m.expression()))
@@ -460,6 +461,43 @@ fn corrupted_compiled_lists_are_typed_errors() {
     );
 }
 
+/// A compiled list whose domain section holds exactly these fingerprints (sorted, distinct).
+fn raw_list(fps: &[u64]) -> Vec<u8> {
+    let parsed = ParsedList::parse("example.com", &options(None, ParseMode::Strict)).unwrap();
+    let meta = compiled::CompiledMeta {
+        list: parsed.meta().clone(),
+        format: ListFormat::Domains,
+        report: parsed.report().clone(),
+        source_sha256: None,
+    };
+    let sections = list::Sections {
+        domains: fps.to_vec(),
+        ..Default::default()
+    };
+    compiled::compile_sections(&meta, &sections)
+}
+
+#[test]
+fn tables_hold_fingerprints_past_their_home_range() {
+    // 500 fingerprints that all want the last home slots: they overflow the range, in order.
+    let fps: Vec<u64> = (0..500).map(|i| u64::MAX - 500 + i).collect();
+    let bytes = raw_list(&fps);
+    let list = CompiledList::from_bytes(bytes.clone()).unwrap();
+    for &fp in &fps {
+        assert!(list.contains(compiled::SectionKind::Domains, fp));
+    }
+    assert!(!list.contains(compiled::SectionKind::Domains, u64::MAX));
+    assert!(!list.contains(compiled::SectionKind::Domains, 0));
+    assert!(!list.contains(compiled::SectionKind::Domains, u64::MAX / 2));
+    // Sizes in the header that contradict each other are caught before the checksum.
+    let mut bad = bytes;
+    bad[64..68].copy_from_slice(&1u32.to_le_bytes()); // fewer slots than entries
+    assert_eq!(
+        CompiledList::from_bytes(bad).unwrap_err(),
+        CompiledListError::Malformed
+    );
+}
+
 mod properties {
     use proptest::prelude::*;
 
@@ -485,6 +523,34 @@ mod properties {
         #[test]
         fn any_bytes_are_safe_compiled_input(bytes in proptest::collection::vec(any::<u8>(), 0..300)) {
             let _ = CompiledList::from_bytes(bytes);
+        }
+
+        /// Whatever the fingerprints (clustered at the top so that they overflow the home range, 0, the largest),
+        /// each one put into a table is found and its neighbours are not.
+        #[test]
+        fn tables_find_every_fingerprint(
+            spread in proptest::collection::btree_set(any::<u64>(), 0..300),
+            top in proptest::collection::btree_set(u64::MAX - 2000..=u64::MAX, 0..300),
+            zero in any::<bool>(),
+        ) {
+            let mut fps: Vec<u64> = spread.iter().chain(&top).copied().collect();
+            if zero {
+                fps.push(0);
+            }
+            fps.sort_unstable();
+            fps.dedup();
+            let list = CompiledList::from_bytes(raw_list(&fps)).unwrap();
+            // 0 is stored as 1.
+            let keys: std::collections::BTreeSet<u64> = fps.iter().map(|&fp| fp.max(1)).collect();
+            prop_assert_eq!(list.domain_count(), keys.len());
+            for &fp in &fps {
+                prop_assert!(list.contains(compiled::SectionKind::Domains, fp), "{}", fp);
+                for near in [fp.wrapping_sub(1), fp.wrapping_add(1)] {
+                    let held = keys.contains(&near.max(1));
+                    prop_assert_eq!(list.contains(compiled::SectionKind::Domains, near), held, "{}", near);
+                }
+            }
+            prop_assert_eq!(list.first_of(compiled::SectionKind::Domains, &[]), None);
         }
 
         /// Every domain put into a list is found again, with its subdomains; nothing else is.
@@ -531,7 +597,8 @@ fn seed_lists_parse_strictly_and_block_their_category() {
             list.report().entries
         );
         assert_eq!(list.report().duplicates, 0, "{id}");
-        let matches = engine.check(&CanonicalUrl::parse(url).unwrap());
+        let url = CanonicalUrl::parse(url).unwrap();
+        let matches = engine.check(&url);
         assert_eq!(
             matches.iter().map(|m| m.category()).collect::<Vec<_>>(),
             [category],

@@ -29,7 +29,7 @@ mod tests;
 pub use builtin::{ADULT_EXCLUSIONS, SEED_LISTS, seed_lists};
 pub use canon::{CanonicalUrl, HostKind, lookup_expressions};
 pub use compiled::{CompiledList, CompiledListError};
-pub use engine::{ListMatch, UrlEngine};
+pub use engine::{ListMatch, ListMatches, UrlEngine};
 pub use list::{ListError, ListFormat, ListMeta, ParseMode, ParsedList};
 
 /// Longest URL accepted, in bytes (browsers cap URLs around this size too).
