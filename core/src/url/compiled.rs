@@ -502,7 +502,7 @@ pub(crate) fn map_readonly(file: &std::fs::File) -> std::io::Result<memmap2::Mma
     // reader only if another process modifies the file in place; Haven never does (compiled lists are
     // replaced by rename, see `write_atomically`), and the documented contract of `CompiledList::open`
     // forbids it. Every read goes through bounds-checked slices, and the contents are checked (size,
-    // sizes, checksum) before any lookup.
+    // checksum) before any lookup.
     unsafe { memmap2::MmapOptions::new().populate().map(file) }
 }
 

@@ -6,8 +6,8 @@
 //!    dot and IPv4 normalisation, path resolution, escaping), so that `http://3279880203/%2E%2E/x` and
 //!    `HTTP://195.127.0.11/x` are the same URL. [`list`] reads block lists in the formats families and operators
 //!    already use (plain domains, hosts files, the Adblock domain subset, URL-prefix lists).
-//! 2. **Compile**: [`compiled`] turns a parsed list into an immutable file of sorted 64-bit fingerprints with a
-//!    versioned, checksummed header; it opens by memory-mapping, without parsing.
+//! 2. **Compile**: [`compiled`] turns a parsed list into an immutable file of 64-bit fingerprints in ordered
+//!    hash tables with a versioned, checksummed header; it opens by memory-mapping, without parsing.
 //! 3. **Match**: [`UrlEngine`] holds any number of compiled category lists and answers with the list, version
 //!    and expression that matched; [`crate::Haven::check_url`] weighs that against the profile.
 //!
