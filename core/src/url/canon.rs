@@ -428,11 +428,7 @@ fn plain_parts(input: &[u8]) -> Option<PlainParts> {
     }
     let host = rest.get(..at)?;
     let last = host.get(last_dot.map_or(0, |dot| dot + 1)..)?;
-    // A numeric or hex last label may make it an IPv4 address; `xn--` needs IDNA validation.
-    if last.iter().all(u8::is_ascii_digit)
-        || last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"))
-        || (double_hyphen && host.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")))
-    {
+    if needs_host_parser(host, last, double_hyphen) {
         return None;
     }
     // A port: digits only.
@@ -511,10 +507,7 @@ fn simple_domain(host: &[u8]) -> Option<Cow<'_, [u8]>> {
         return None;
     }
     let last = host.rsplit(|&b| b == b'.').next()?;
-    let numeric = last.iter().all(u8::is_ascii_digit);
-    let hex = last.get(..2).is_some_and(|p| p.eq_ignore_ascii_case(b"0x"));
-    let punycode = host.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--"));
-    if numeric || hex || punycode {
+    if needs_host_parser(host, last, true) {
         return None;
     }
     Some(if upper {
@@ -522,6 +515,17 @@ fn simple_domain(host: &[u8]) -> Option<Cow<'_, [u8]>> {
     } else {
         Cow::Borrowed(host)
     })
+}
+
+/// Whether a name of plain host bytes still needs the URL Standard's host parser: its last label is numeric or
+/// hex (it may be an IPv4 address) or it has an `xn--` label (IDNA validation). `may_be_punycode` false skips the
+/// `xn--` search (a name without `--` has none).
+fn needs_host_parser(host: &[u8], last_label: &[u8], may_be_punycode: bool) -> bool {
+    last_label.iter().all(u8::is_ascii_digit)
+        || last_label
+            .get(..2)
+            .is_some_and(|p| p.eq_ignore_ascii_case(b"0x"))
+        || (may_be_punycode && host.windows(4).any(|w| w.eq_ignore_ascii_case(b"xn--")))
 }
 
 /// A byte's entry in a 256-entry table.

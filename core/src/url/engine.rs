@@ -212,20 +212,13 @@ impl<'a> Suffixes<'a> {
         if numeric_end {
             return out;
         }
-        // Every dot but the last starts a parent domain. Short hosts (all but freak ones) find their dots
-        // eight bytes at a time; long ones search.
+        // Every dot but the last starts a parent domain; the dots are found 64 bytes at a time.
         let before_last = bytes.get(..last_dot).unwrap_or_default();
-        if before_last.len() <= SHORT_HOST {
-            let mut dots = dot_mask(before_last);
+        for (chunk_at, chunk) in before_last.chunks(64).enumerate() {
+            let mut dots = dot_mask(chunk);
             while dots != 0 {
-                let at = dots.trailing_zeros() as usize;
+                let at = chunk_at * 64 + dots.trailing_zeros() as usize;
                 dots &= dots - 1;
-                if let Some(parent) = host.get(at + 1..) {
-                    out.push(parent);
-                }
-            }
-        } else {
-            for at in memchr::memchr_iter(b'.', before_last) {
                 if let Some(parent) = host.get(at + 1..) {
                     out.push(parent);
                 }
@@ -234,9 +227,6 @@ impl<'a> Suffixes<'a> {
         out
     }
 }
-
-/// Hosts up to this long find their dots with [`dot_mask`].
-const SHORT_HOST: usize = 64;
 
 /// Bit `i` set where `bytes[i]` is a dot, for up to 64 bytes, eight at a time (SWAR: the exact zero-byte
 /// test on the bytes XOR `.`).
@@ -278,9 +268,30 @@ fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(Str
 mod tests {
     use proptest::prelude::*;
 
-    use super::dot_mask;
+    use super::{Suffixes, dot_mask};
+    use crate::url::CanonicalUrl;
 
     proptest! {
+        /// Every parent domain of a host of any length (past the 64 bytes of one dot search too), most specific
+        /// first, down to the registrable-or-shorter name above the top-level domain.
+        #[test]
+        fn suffixes_are_every_parent(labels in proptest::collection::vec("[a-z0-9]{1,40}", 2..8)) {
+            let host = labels.join(".");
+            let url = CanonicalUrl::parse(&format!("http://{host}.example/")).unwrap();
+            let suffixes = Suffixes::of(&url);
+            let full = format!("{host}.example");
+            let mut expected = vec![full.as_str()];
+            let mut rest = full.as_str();
+            while let Some((_, parent)) = rest.split_once('.') {
+                if !parent.contains('.') {
+                    break;
+                }
+                expected.push(parent);
+                rest = parent;
+            }
+            prop_assert_eq!(suffixes.names.to_vec(), expected);
+        }
+
         /// The word-at-a-time dot search finds exactly the dots, in hosts of every length up to 64 bytes.
         #[test]
         fn dot_mask_finds_every_dot(host in "[a-z0-9.\\-_\\x00-\\xff]{0,64}") {
