@@ -6,8 +6,8 @@ mask, L2 normalisation and the trained heads (head.json), as one ONNX graph.
 The package stores the encoder's weights as int8 with a scale each but computes in float32 (each weight is cast and
 scaled back before its MatMul). `int8_encoder` makes the matrix products int8 as well: it folds every weight to
 float32 (exactly the values the package's graph computes) and runs ONNX Runtime's dynamic quantization on the
-MatMuls, which quantizes each weight back to int8 (per tensor, symmetric) and each activation at run time (uint8,
-per tensor). On a CPU without VNNI that halves the encoder's time; the heads are trained on its embeddings
+MatMuls, which quantizes each weight back to int8 (per output channel, symmetric: the very int8 values the package
+ships, which this checks) and each activation at run time (uint8, per tensor). On a CPU without VNNI that halves the encoder's time; the heads are trained on its embeddings
 (train.py uses the same function).
 
 Inputs stay the encoder's (input_ids, attention_mask, token_type_ids: int64 [batch, tokens]); the output is
@@ -36,7 +36,7 @@ def int8_encoder(encoder_path) -> onnx.ModelProto:
     for node in graph.node:
         for name in node.input:
             users.setdefault(name, []).append(node)
-    folded, dropped = [], []
+    folded, dropped, shipped = [], [], {}
     for node in graph.node:
         if node.op_type != "Cast" or node.input[0] not in initializers:
             continue
@@ -48,6 +48,7 @@ def int8_encoder(encoder_path) -> onnx.ModelProto:
         scale = numpy_helper.to_array(initializers[mul.input[1]])
         assert q.dtype == np.int8
         folded.append(numpy_helper.from_array((q.astype(np.float32) * scale.astype(np.float32)), mul.output[0]))
+        shipped[mul.output[0]] = q
         dropped += [node, mul]
     for node in dropped:
         graph.node.remove(node)
@@ -59,7 +60,13 @@ def int8_encoder(encoder_path) -> onnx.ModelProto:
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "encoder-int8.onnx"
         quantize_dynamic(model, out, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"], per_channel=True)
-        return onnx.load(str(out))
+        quantized = onnx.load(str(out))
+    # The products use exactly the package's int8 weights.
+    requantized = {i.name: i for i in quantized.graph.initializer}
+    for name, q in shipped.items():
+        again = requantized.get(f"{name}_quantized")
+        assert again is not None and np.array_equal(numpy_helper.to_array(again), q), f"{name}: int8 weights differ"
+    return quantized
 
 
 def main(encoder_path: str, head_path: str, out_path: str) -> None:
