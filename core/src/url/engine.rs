@@ -189,9 +189,7 @@ impl<'a> Suffixes<'a> {
         self.names.push(name);
         self.fps.push(fingerprint(name));
     }
-}
 
-impl<'a> Suffixes<'a> {
     /// The host and every parent domain with their fingerprints, most specific first, down to (not
     /// including) the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
     /// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
