@@ -8,6 +8,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::{self, EntryKind, LexiconEntry, LexiconError, MatchMode};
 use super::normalize::Normalized;
+use super::trie::WordTrie;
 use crate::i18n::Language;
 
 /// The built-in lexicons, one per language (`core/data/text/lexicon/*.txt`; format and sources in the README
@@ -95,6 +96,10 @@ struct Compiled {
     /// could not be built (beyond aho-corasick's size limits, billions of states; lexicons are far below them)
     /// is left out: such an engine matches less rather than failing.
     parts: Vec<Part>,
+    /// The whole-word and prefix patterns in ASCII (most of them), walked from word starts only.
+    words: Option<WordTrie>,
+    /// The other ASCII patterns, walked from every byte that starts one of them.
+    anywhere: Option<WordTrie>,
     patterns: Vec<Pattern>,
     entries: Vec<Arc<LexiconEntry>>,
     version: String,
@@ -180,6 +185,12 @@ impl TextEngine {
 
     /// Compiles parsed entries.
     pub fn from_entries(entries: Vec<LexiconEntry>, version: &str) -> TextEngine {
+        TextEngine::compile(entries, version, true)
+    }
+
+    /// Compiles parsed entries; `trie` puts the ASCII whole-word and prefix patterns in the [`WordTrie`] rather
+    /// than in the automaton that scans every byte (the same matches either way, which a test checks).
+    fn compile(entries: Vec<LexiconEntry>, version: &str, trie: bool) -> TextEngine {
         let mut strings: Vec<String> = Vec::new();
         let mut patterns = Vec::new();
         for (index, entry) in entries.iter().enumerate() {
@@ -209,16 +220,30 @@ impl TextEngine {
             }
         }
         let (mut ascii, mut other, mut starred) = (Vec::new(), Vec::new(), Vec::new());
-        for (index, string) in strings.iter().enumerate() {
+        let mut word_starts: Vec<(&[u8], u32)> = Vec::new();
+        let mut any_starts: Vec<(&[u8], u32)> = Vec::new();
+        for (index, (string, pattern)) in strings.iter().zip(&patterns).enumerate() {
             let item = (string.as_str(), index as u32);
+            let anywhere = entries
+                .get(pattern.entry as usize)
+                .is_none_or(|e| e.mode == MatchMode::Any);
             if string.contains('*') {
                 starred.push(item);
+            } else if string.is_ascii() && trie {
+                let walked = if anywhere {
+                    &mut any_starts
+                } else {
+                    &mut word_starts
+                };
+                walked.push((string.as_bytes(), index as u32));
             } else if string.is_ascii() {
                 ascii.push(item);
             } else {
                 other.push(item);
             }
         }
+        let words = WordTrie::build(&word_starts);
+        let anywhere = WordTrie::build(&any_starts);
         let parts = [
             Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
             Part::build(AhoCorasickKind::ContiguousNFA, Gate::NonAscii, &other),
@@ -230,6 +255,8 @@ impl TextEngine {
         TextEngine {
             inner: Arc::new(Compiled {
                 parts,
+                words,
+                anywhere,
                 patterns,
                 entries: entries.into_iter().map(Arc::new).collect(),
                 version: version.to_owned(),
@@ -239,11 +266,18 @@ impl TextEngine {
 
     /// Heap memory of the compiled automata, in bytes.
     pub fn automata_memory(&self) -> usize {
-        self.inner
+        let parts: usize = self
+            .inner
             .parts
             .iter()
             .map(|p| p.automaton.memory_usage() + p.patterns.len() * 4)
-            .sum()
+            .sum();
+        let tries = [&self.inner.words, &self.inner.anywhere]
+            .into_iter()
+            .flatten()
+            .map(WordTrie::memory_usage)
+            .sum::<usize>();
+        parts + tries
     }
 
     /// The lexicons' version.
@@ -276,23 +310,16 @@ impl TextEngine {
             Gate::NonAscii => !ascii,
             Gate::Star => starred,
         });
-        for (part, m) in
-            parts.flat_map(|p| p.automaton.find_overlapping_iter(text).map(move |m| (p, m)))
-        {
-            let Some(pattern) = part
-                .patterns
-                .get(m.pattern().as_usize())
-                .and_then(|&p| inner.patterns.get(p as usize))
-            else {
-                continue;
+        let mut consider = |pattern: u32, start: usize, end: usize| {
+            let Some(pattern) = inner.patterns.get(pattern as usize) else {
+                return;
             };
             let Some(entry) = inner.entries.get(pattern.entry as usize) else {
-                continue;
+                return;
             };
             if !languages.contains(entry.language) {
-                continue;
+                return;
             }
-            let (start, end) = (m.start(), m.end());
             let bounded = match entry.mode {
                 MatchMode::Word => form.is_word_start(start) && form.is_word_end(end),
                 MatchMode::Prefix => form.is_word_start(start),
@@ -304,12 +331,42 @@ impl TextEngine {
                     .iter()
                     .all(|&(d, run)| form.run_len(start + d as usize) >= run)
             {
-                continue;
+                return;
             }
             if entry.kind == EntryKind::Allow {
                 allowed.push(start..end);
             } else {
                 hits.push((start..end, pattern.entry));
+            }
+        };
+        for part in parts {
+            for m in part.automaton.find_overlapping_iter(text) {
+                if let Some(&p) = part.patterns.get(m.pattern().as_usize()) {
+                    consider(p, m.start(), m.end());
+                }
+            }
+        }
+        if inner.words.is_some() || inner.anywhere.is_some() {
+            // Every place a whole-word or prefix pattern may start: the text's start, after a space, and between
+            // two joined single letters (`f u c k`); other patterns from every byte that starts one.
+            let bytes = text.as_bytes();
+            let joined = form.has_joined();
+            let mut after_space = true;
+            for (start, &b) in bytes.iter().enumerate() {
+                let word_start = after_space
+                    || (joined && start > 0 && form.is_joined(start - 1) && form.is_joined(start));
+                after_space = b == b' ';
+                if word_start
+                    && !after_space
+                    && let Some(words) = &inner.words
+                {
+                    words.walk(bytes, start, |end, p| consider(p, start, end));
+                }
+                if let Some(anywhere) = &inner.anywhere
+                    && anywhere.may_start_with(b)
+                {
+                    anywhere.walk(bytes, start, |end, p| consider(p, start, end));
+                }
             }
         }
         hits.retain(|(span, _)| {
@@ -374,6 +431,8 @@ fn star_variants(form: &str) -> Vec<String> {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     const LEXICON: &str = "\
@@ -446,6 +505,49 @@ grooming.secrecy 2 word don't tell your parents
                 .map(|(t, m)| (t.to_string(), m.to_string()))
                 .collect();
             assert_eq!(found(text), expected, "text {text:?}");
+        }
+    }
+
+    /// Texts made of lexicon terms, their evasions, innocent words around them and separators.
+    fn lexicon_text() -> impl Strategy<Value = String> {
+        let terms: Vec<String> = TextEngine::builtin()
+            .entries()
+            .map(|e| e.term.clone())
+            .collect();
+        let piece = prop_oneof![
+            4 => proptest::sample::select(terms),
+            2 => proptest::sample::select(vec![
+                "class", "the", "pass", "a", "b", "c", "s h i t", "f u c k", "sh1t", "f*ck", "fuuuck",
+                "assassin", "cum laude", "Scunthorpe", "ｓｈｉｔ", "сука", "傻 逼", "x", "1", "my",
+            ])
+            .prop_map(str::to_owned),
+            1 => "[a-z]{1,6}",
+        ];
+        let gap = proptest::sample::select(vec!["", " ", "  ", ". ", "-", "\n", "_", ", "]);
+        proptest::collection::vec((piece, gap), 0..8)
+            .prop_map(|parts| parts.into_iter().map(|(p, g)| format!("{p}{g}")).collect())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(3000))]
+
+        /// Walking the word trie from word starts finds exactly what scanning every byte with one automaton
+        /// finds, on the built-in lexicons of every language.
+        #[test]
+        fn trie_walks_equal_the_full_scan(text in lexicon_text()) {
+            static FULL: OnceLock<TextEngine> = OnceLock::new();
+            let full = FULL.get_or_init(|| {
+                let entries = TextEngine::builtin().entries().cloned().collect();
+                TextEngine::compile(entries, BUILTIN_VERSION, false)
+            });
+            let walked = TextEngine::builtin();
+            prop_assert!(walked.inner.words.is_some() && full.inner.words.is_none());
+            prop_assert!(walked.inner.anywhere.is_some() && full.inner.anywhere.is_none());
+            let form = Normalized::new(&text);
+            prop_assert_eq!(
+                walked.scan_normalized(&form, LanguageSet::ALL),
+                full.scan_normalized(&form, LanguageSet::ALL)
+            );
         }
     }
 

@@ -28,6 +28,7 @@ pub mod grooming;
 pub mod lexicon;
 pub mod normalize;
 pub mod pii;
+mod trie;
 
 use serde::{Deserialize, Serialize};
 

@@ -39,12 +39,21 @@ const RUN_MASK: u8 = 0x7f;
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Normalized {
     text: String,
-    /// Per byte of `text`: the first byte of the original characters it came from.
-    starts: Vec<u32>,
-    /// Per byte of `text`: one past the last byte of the original characters it came from.
-    ends: Vec<u32>,
-    /// Per byte of `text`: the run length of its letter in the original (1..=127) and the `JOINED` flag.
-    meta: Vec<u8>,
+    /// Per byte of `text`: where it came from, and its run.
+    slots: Vec<Slot>,
+    /// Whether any byte is part of a run of joined single letters.
+    joined: bool,
+}
+
+/// Where one byte of the matching form came from.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+struct Slot {
+    /// The first byte of the original characters it came from.
+    start: u32,
+    /// One past the last byte of the original characters it came from.
+    end: u32,
+    /// The run length of its letter in the original (1..=127) and the `JOINED` flag.
+    meta: u8,
 }
 
 /// One character after the per-character step, with where it came from.
@@ -105,28 +114,19 @@ impl Normalized {
     /// input is cut at the last character boundary below 4 GiB rather than mis-mapped.
     pub fn new(text: &str) -> Normalized {
         let text = cut_to_u32(text);
-        let mut units = Vec::with_capacity(text.len());
-        if needs_t2s(text) {
-            let simplified = fast2s::convert(text);
-            // fast2s maps one character to one character; anything else and the text is used as it is.
-            if simplified.chars().count() == text.chars().count() {
-                for ((i, original), c) in text.char_indices().zip(simplified.chars()) {
-                    push_char(&mut units, c, i as u32, (i + original.len_utf8()) as u32);
-                }
-            } else {
-                push_all(&mut units, text);
-            }
+        if text.is_ascii() {
+            new_ascii(text.as_bytes())
         } else {
-            push_all(&mut units, text);
+            new_general(text)
         }
-        let mut out = Normalized {
-            text: String::with_capacity(text.len()),
-            starts: Vec::with_capacity(text.len()),
-            ends: Vec::with_capacity(text.len()),
-            meta: Vec::with_capacity(text.len()),
-        };
-        Words::new(&units).emit_all(&mut out);
-        out
+    }
+
+    fn with_capacity(len: usize) -> Normalized {
+        Normalized {
+            text: String::with_capacity(len),
+            slots: Vec::with_capacity(len),
+            joined: false,
+        }
     }
 
     /// The matching form.
@@ -137,13 +137,16 @@ impl Normalized {
     /// The byte range of the original text that the matching-form bytes `start..end` came from. Out-of-range or
     /// empty input gives an empty range at the nearest known position.
     pub fn original_range(&self, start: usize, end: usize) -> Range<usize> {
-        let first = self.starts.get(start).copied();
-        let last = end.checked_sub(1).and_then(|i| self.ends.get(i)).copied();
+        let first = self.slots.get(start).map(|s| s.start);
+        let last = end
+            .checked_sub(1)
+            .and_then(|i| self.slots.get(i))
+            .map(|s| s.end);
         match (first, last) {
             (Some(s), Some(e)) if e >= s && end > start => s as usize..e as usize,
             (Some(s), _) => s as usize..s as usize,
             _ => {
-                let at = self.ends.last().copied().unwrap_or(0) as usize;
+                let at = self.slots.last().map_or(0, |s| s.end) as usize;
                 at..at
             }
         }
@@ -152,12 +155,17 @@ impl Normalized {
     /// The length of the original run of letters behind the matching-form byte `i` (1 when the letter was not
     /// repeated; 0 out of range).
     pub fn run_len(&self, i: usize) -> u8 {
-        self.meta.get(i).map_or(0, |m| m & RUN_MASK)
+        self.slots.get(i).map_or(0, |s| s.meta & RUN_MASK)
     }
 
     /// Whether the matching-form byte `i` is one of a run of joined single letters (`f u c k`).
     pub fn is_joined(&self, i: usize) -> bool {
-        self.meta.get(i).is_some_and(|m| m & JOINED != 0)
+        self.slots.get(i).is_some_and(|s| s.meta & JOINED != 0)
+    }
+
+    /// Whether any byte is one of a run of joined single letters (else words start only after spaces).
+    pub fn has_joined(&self) -> bool {
+        self.joined
     }
 
     /// Whether a match may start at byte `start` as a whole word: at the start, after a space, or between two
@@ -179,12 +187,16 @@ impl Normalized {
     }
 
     fn push(&mut self, c: char, start: u32, end: u32, meta: u8) {
+        self.joined |= meta & JOINED != 0;
         self.text.push(c);
         for _ in 0..c.len_utf8() {
-            self.starts.push(start);
-            self.ends.push(end);
-            self.meta.push(meta);
+            self.slots.push(Slot { start, end, meta });
         }
+    }
+
+    fn push_ascii(&mut self, c: u8, start: u32, end: u32, meta: u8) {
+        self.text.push(char::from(c));
+        self.slots.push(Slot { start, end, meta });
     }
 
     fn push_space(&mut self, start: u32, end: u32) {
@@ -196,10 +208,128 @@ impl Normalized {
     fn trim_end(&mut self) {
         if self.text.ends_with(' ') {
             self.text.pop();
-            self.starts.pop();
-            self.ends.pop();
-            self.meta.pop();
+            self.slots.pop();
         }
+    }
+}
+
+/// [`Normalized::new`] for any text.
+fn new_general(text: &str) -> Normalized {
+    let mut units = Vec::with_capacity(text.len());
+    if needs_t2s(text) {
+        let simplified = fast2s::convert(text);
+        // fast2s maps one character to one character; anything else and the text is used as it is.
+        if simplified.chars().count() == text.chars().count() {
+            for ((i, original), c) in text.char_indices().zip(simplified.chars()) {
+                push_char(&mut units, c, i as u32, (i + original.len_utf8()) as u32);
+            }
+        } else {
+            push_all(&mut units, text);
+        }
+    } else {
+        push_all(&mut units, text);
+    }
+    let mut out = Normalized::with_capacity(text.len());
+    Words::new(&units).emit_all(&mut out);
+    out
+}
+
+/// [`Normalized::new`] for ASCII text: the same steps as [`new_general`] (one unit per byte, lower case), with
+/// words of two or more plain letters (most words) emitted straight from the bytes.
+fn new_ascii(bytes: &[u8]) -> Normalized {
+    let mut out = Normalized::with_capacity(bytes.len());
+    let mut words = Words::new(&[]);
+    let mut units: Vec<Unit> = Vec::new();
+    let mut gap: Option<(u32, u32, usize, bool)> = None;
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        let class = ascii_class(b);
+        if class == Class::Separator {
+            let newline = b == b'\n';
+            gap = Some(match gap {
+                Some((s, e, n, nl)) => (s, e, n + 1, nl || newline),
+                None => (i as u32, i as u32 + 1, 1, newline),
+            });
+            i += 1;
+            continue;
+        }
+        let mut j = i + 1;
+        let mut plain = class == Class::Letter;
+        while let Some(&b) = bytes.get(j) {
+            let class = ascii_class(b);
+            if class == Class::Separator {
+                break;
+            }
+            plain &= class == Class::Letter;
+            j += 1;
+        }
+        let word = bytes.get(i..j).unwrap_or_default();
+        if plain && word.len() >= 2 {
+            if !words.singles.is_empty() {
+                words.flush(&mut out);
+            }
+            if let Some((s, e, _, _)) = gap {
+                out.push_space(s, e);
+            }
+            emit_ascii_letters(&mut out, word, i as u32);
+        } else {
+            units.clear();
+            units.extend(word.iter().zip(i as u32..).map(|(&b, at)| Unit {
+                c: char::from(b.to_ascii_lowercase()),
+                start: at,
+                end: at + 1,
+            }));
+            words.map_word(&units);
+            words.place_mapped(&mut out, gap);
+        }
+        gap = None;
+        i = j;
+    }
+    words.flush(&mut out);
+    out.trim_end();
+    out
+}
+
+/// [`class`] of each ASCII byte (either case).
+const ASCII_CLASS: [Class; 128] = {
+    let mut table = [Class::Separator; 128];
+    let mut b = 0;
+    while b < 128 {
+        // `b < 128`, the table's length (constant evaluation would fail to compile otherwise).
+        #[allow(clippy::indexing_slicing)]
+        let slot = &mut table[b];
+        *slot = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => Class::Letter,
+            b'0'..=b'9' => Class::Digit,
+            b'@' | b'$' | b'!' | b'*' => Class::Symbol,
+            _ => Class::Separator,
+        };
+        b += 1;
+    }
+    table
+};
+
+/// [`class`] of an ASCII byte of either case (a non-ASCII byte is a separator: callers pass ASCII only).
+fn ascii_class(b: u8) -> Class {
+    ASCII_CLASS
+        .get(usize::from(b))
+        .copied()
+        .unwrap_or(Class::Separator)
+}
+
+/// Emits a word of ASCII letters (any case) that starts at byte `at` of the text, runs of one letter collapsed:
+/// what [`emit_collapsed`] does with the word's units.
+fn emit_ascii_letters(out: &mut Normalized, word: &[u8], at: u32) {
+    let mut k = 0;
+    while let Some(&b) = word.get(k) {
+        let c = b.to_ascii_lowercase();
+        let mut j = k + 1;
+        while word.get(j).is_some_and(|n| n.to_ascii_lowercase() == c) {
+            j += 1;
+        }
+        let run = (j - k).min(RUN_MASK as usize) as u8;
+        out.push_ascii(c, at + k as u32, at + j as u32, run);
+        k = j;
     }
 }
 
@@ -513,7 +643,7 @@ impl<'a> Words<'a> {
     fn new(units: &'a [Unit]) -> Words<'a> {
         Words {
             units,
-            mapped: Vec::with_capacity(32),
+            mapped: Vec::new(),
             singles: Vec::new(),
         }
     }
@@ -539,47 +669,53 @@ impl<'a> Words<'a> {
             }
             let word = units.get(i..j).unwrap_or_default();
             self.map_word(word);
-            // A short gap (at most two characters, no line break) keeps a run of single letters going.
-            let short_gap = gap.is_none_or(|(_, _, n, nl)| n <= 2 && !nl);
-            let gap_range = gap.map(|(s, e, _, _)| (s, e));
-            let first_han = self.mapped.first().is_some_and(|m| is_han(m.c));
-            // A lone leet digit (`l 0 s e r`) may stand for a letter in a run of single letters; `flush` decides.
-            let single_letter = |m: &Mapped| class(m.c) == Class::Letter;
-            let inner_digit = |m: &Mapped| {
-                class(m.c) == Class::Digit
-                    && leet_latin(m.c).is_some()
-                    && short_gap
-                    && !self.singles.is_empty()
-            };
-            if let [letter] = self.mapped.as_slice()
-                && (single_letter(letter) || inner_digit(letter))
-                && !first_han
-            {
-                let letter = *letter;
-                if !short_gap {
-                    self.flush(out);
-                }
-                self.singles.push(Single {
-                    letter,
-                    gap: gap_range,
-                });
-            } else {
-                self.flush(out);
-                // Chinese puts no spaces between words: a short gap between two ideographs is an evasion
-                // (`傻 逼`), so it goes.
-                let after_han = out.text.chars().next_back().is_some_and(is_han);
-                if let Some((s, e)) = gap_range
-                    && !(short_gap && first_han && after_han)
-                {
-                    out.push_space(s, e);
-                }
-                emit_collapsed(out, &self.mapped, 0);
-            }
+            self.place_mapped(out, gap);
             gap = None;
             i = j;
         }
         self.flush(out);
         out.trim_end();
+    }
+
+    /// Places the word in `self.mapped` (after the separator run `gap`): held back as a single letter of a
+    /// possible run (`f u c k`), or emitted.
+    fn place_mapped(&mut self, out: &mut Normalized, gap: Option<(u32, u32, usize, bool)>) {
+        // A short gap (at most two characters, no line break) keeps a run of single letters going.
+        let short_gap = gap.is_none_or(|(_, _, n, nl)| n <= 2 && !nl);
+        let gap_range = gap.map(|(s, e, _, _)| (s, e));
+        let first_han = self.mapped.first().is_some_and(|m| is_han(m.c));
+        // A lone leet digit (`l 0 s e r`) may stand for a letter in a run of single letters; `flush` decides.
+        let single_letter = |m: &Mapped| class(m.c) == Class::Letter;
+        let inner_digit = |m: &Mapped| {
+            class(m.c) == Class::Digit
+                && leet_latin(m.c).is_some()
+                && short_gap
+                && !self.singles.is_empty()
+        };
+        if let [letter] = self.mapped.as_slice()
+            && (single_letter(letter) || inner_digit(letter))
+            && !first_han
+        {
+            let letter = *letter;
+            if !short_gap {
+                self.flush(out);
+            }
+            self.singles.push(Single {
+                letter,
+                gap: gap_range,
+            });
+        } else {
+            self.flush(out);
+            // Chinese puts no spaces between words: a short gap between two ideographs is an evasion
+            // (`傻 逼`), so it goes.
+            let after_han = out.text.chars().next_back().is_some_and(is_han);
+            if let Some((s, e)) = gap_range
+                && !(short_gap && first_han && after_han)
+            {
+                out.push_space(s, e);
+            }
+            emit_collapsed(out, &self.mapped, 0);
+        }
     }
 
     /// Emits the pending single letters: joined when there are enough of them (at least three letters, and lone
@@ -734,6 +870,8 @@ fn emit_collapsed(out: &mut Normalized, letters: &[Mapped], flags: u8) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
     use super::*;
 
     fn form(text: &str) -> String {
@@ -813,6 +951,41 @@ mod tests {
         let at = n.as_str().find("shit").unwrap();
         assert_eq!(&spaced[n.original_range(at, at + 4)], "s h i t");
         assert_eq!(n.original_range(100, 200), spaced.len()..spaced.len());
+    }
+
+    /// Texts of the bytes the ASCII path treats differently: letters of both cases, repeats, leet digits and
+    /// symbols, separators of each kind, line breaks.
+    fn tricky_ascii() -> impl Strategy<Value = String> {
+        proptest::collection::vec(
+            prop_oneof![
+                proptest::sample::select(vec![
+                    "a", "A", "b", "s", "S", "h", "i", "t", "f", "u", "c", "k", "o", "z",
+                ]),
+                proptest::sample::select(vec![
+                    "0", "1", "2", "3", "4", "5", "7", "9", "@", "$", "!", "*", " ", "  ", ".",
+                    "-", "_", "'", "\n", ",", "\t", "\u{1}", "~",
+                ]),
+                proptest::sample::select(vec!["ss", "ooo", "Shit", "fUcK", "a b c", "l 0 s e r"]),
+            ],
+            0..24,
+        )
+        .prop_map(|parts| parts.concat())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(4000))]
+
+        /// The ASCII path gives exactly what the general path gives: matching form, offsets, runs and joins.
+        #[test]
+        fn ascii_path_equals_the_general_path(text in tricky_ascii()) {
+            prop_assert_eq!(new_ascii(text.as_bytes()), new_general(&text));
+        }
+
+        /// The same on any printable ASCII.
+        #[test]
+        fn ascii_path_equals_the_general_path_on_any_ascii(text in "[ -~\n\t]{0,40}") {
+            prop_assert_eq!(new_ascii(text.as_bytes()), new_general(&text));
+        }
     }
 
     #[test]

@@ -1,0 +1,247 @@
+//! A byte trie of the patterns that may only match from the start of a word (whole-word and prefix entries),
+//! walked from each word start of a text instead of scanning every byte with an automaton.
+//!
+//! Most lexicon entries match whole words or word prefixes, and an overlapping Aho-Corasick scan reports every
+//! place a pattern occurs only for the engine to drop those that do not start a word. Walking a trie from the
+//! word starts alone finds exactly the occurrences that start a word, and the walk stops at the first byte no
+//! pattern continues with: a few steps per word for ordinary text.
+
+/// Flag in a cell's `base`: patterns end at this node.
+const HAS_OUTPUT: u32 = 1 << 31;
+/// A free cell's `check`.
+const FREE: u32 = u32::MAX;
+
+/// The trie as a double array: the child of the node in cell `n` by column `c` is in cell `base(n) + c`, and is
+/// a child of `n` only if that cell's `check` is `n`. About 8 bytes a node (a dense table of the same trie takes
+/// 33 columns × 4 bytes a node), so the walks stay in the processor's caches.
+#[derive(Debug, Default)]
+pub(super) struct WordTrie {
+    /// Byte → column (0: no pattern has this byte).
+    columns: Vec<u8>,
+    /// Per byte: whether a pattern starts with it.
+    firsts: Vec<bool>,
+    /// The cells; the root is cell 0.
+    cells: Vec<Cell>,
+    /// Per cell: the range of `outputs` of the patterns ending at its node.
+    ends: Vec<(u32, u32)>,
+    /// Pattern ids, grouped by node.
+    outputs: Vec<u32>,
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Cell {
+    /// Where this node's children start (with [`HAS_OUTPUT`]).
+    base: u32,
+    /// The parent's cell, or [`FREE`].
+    check: u32,
+}
+
+impl WordTrie {
+    /// A trie of `patterns` (byte strings with their ids). Returns `None` when there are none, or when they
+    /// need more than 255 distinct bytes or 2³¹ cells (neither happens with real lexicons).
+    pub(super) fn build(patterns: &[(&[u8], u32)]) -> Option<WordTrie> {
+        if patterns.is_empty() {
+            return None;
+        }
+        let mut columns = vec![0u8; 256];
+        let mut used = 0usize;
+        for &(bytes, _) in patterns {
+            for &b in bytes {
+                let slot = columns.get_mut(usize::from(b))?;
+                if *slot == 0 {
+                    used += 1;
+                    *slot = u8::try_from(used).ok()?;
+                }
+            }
+        }
+        // A plain trie first: children as (column, node) lists, outputs per node.
+        let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new()];
+        let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
+        for &(bytes, id) in patterns {
+            let mut node = 0usize;
+            for &b in bytes {
+                let column = *columns.get(usize::from(b))?;
+                let known = children
+                    .get(node)?
+                    .iter()
+                    .find(|&&(c, _)| c == column)
+                    .map(|&(_, n)| n);
+                node = match known {
+                    Some(n) => n,
+                    None => {
+                        let new = children.len();
+                        children.get_mut(node)?.push((column, new));
+                        children.push(Vec::new());
+                        ends_of.push(Vec::new());
+                        new
+                    }
+                };
+            }
+            ends_of.get_mut(node)?.push(id);
+        }
+        // Then each node's children placed breadth first at the lowest base where all of them fit.
+        let mut cells = vec![
+            Cell {
+                base: 0,
+                check: FREE,
+            };
+            used + 1
+        ];
+        let mut cell_of = vec![0u32; children.len()];
+        let mut queue = vec![0usize];
+        let mut first_free = 1usize;
+        let mut k = 0;
+        while let Some(&node) = queue.get(k) {
+            k += 1;
+            let kids = children.get_mut(node)?;
+            kids.sort_unstable();
+            let Some(&(lowest, _)) = kids.first() else {
+                continue;
+            };
+            while cells.get(first_free).is_some_and(|c| c.check != FREE) {
+                first_free += 1;
+            }
+            // The lowest base that fits among the next few hundred; else past the end (always fits), which keeps
+            // building linear where the free cells near the front are too scattered.
+            let fits = |base: usize| {
+                kids.iter().all(|&(c, _)| {
+                    cells
+                        .get(base + usize::from(c))
+                        .is_none_or(|cell| cell.check == FREE)
+                })
+            };
+            let from = first_free.saturating_sub(usize::from(lowest)).max(1);
+            let base = (from..from + 512)
+                .find(|&base| fits(base))
+                .unwrap_or(cells.len());
+            let top = base + usize::from(kids.last()?.0);
+            if top >= cells.len() {
+                cells.resize(
+                    top + 1,
+                    Cell {
+                        base: 0,
+                        check: FREE,
+                    },
+                );
+            }
+            let parent = *cell_of.get(node)?;
+            cells.get_mut(parent as usize)?.base = u32::try_from(base).ok()?;
+            for &(c, child) in kids.iter() {
+                let at = base + usize::from(c);
+                cells.get_mut(at)?.check = parent;
+                *cell_of.get_mut(child)? = u32::try_from(at).ok()?;
+                queue.push(child);
+            }
+        }
+        if cells.len() >= HAS_OUTPUT as usize {
+            return None;
+        }
+        let mut ends = vec![(0u32, 0u32); cells.len()];
+        let mut outputs = Vec::new();
+        for (node, ids) in ends_of.iter().enumerate() {
+            if ids.is_empty() {
+                continue;
+            }
+            let at = *cell_of.get(node)? as usize;
+            let start = u32::try_from(outputs.len()).ok()?;
+            outputs.extend(ids.iter().copied());
+            *ends.get_mut(at)? = (start, u32::try_from(outputs.len()).ok()?);
+            cells.get_mut(at)?.base |= HAS_OUTPUT;
+        }
+        let mut firsts = vec![false; 256];
+        for &(bytes, _) in patterns {
+            if let Some(first) = bytes.first().and_then(|&b| firsts.get_mut(usize::from(b))) {
+                *first = true;
+            }
+        }
+        Some(WordTrie {
+            columns,
+            firsts,
+            cells,
+            ends,
+            outputs,
+        })
+    }
+
+    /// Whether a pattern starts with the byte `b`.
+    pub(super) fn may_start_with(&self, b: u8) -> bool {
+        self.firsts.get(usize::from(b)).copied().unwrap_or(false)
+    }
+
+    /// Calls `found(end, id)` for every pattern equal to `text[start..end]`, shortest first.
+    pub(super) fn walk(&self, text: &[u8], start: usize, mut found: impl FnMut(usize, u32)) {
+        let Some(rest) = text.get(start..) else {
+            return;
+        };
+        let (mut node, mut base) = (0u32, self.cells.first().map_or(0, |c| c.base));
+        for (k, &b) in rest.iter().enumerate() {
+            let column = self.columns.get(usize::from(b)).copied().unwrap_or(0);
+            if column == 0 {
+                return;
+            }
+            let at = (base & !HAS_OUTPUT) as usize + usize::from(column);
+            match self.cells.get(at) {
+                Some(cell) if cell.check == node => {
+                    node = at as u32;
+                    base = cell.base;
+                }
+                _ => return,
+            }
+            if base & HAS_OUTPUT != 0
+                && let Some(&(first, last)) = self.ends.get(at)
+            {
+                let ids = self
+                    .outputs
+                    .get(first as usize..last as usize)
+                    .unwrap_or_default();
+                for &id in ids {
+                    found(start + k + 1, id);
+                }
+            }
+        }
+    }
+
+    /// Heap memory, in bytes.
+    pub(super) fn memory_usage(&self) -> usize {
+        self.columns.len()
+            + self.firsts.len()
+            + self.cells.len() * 8
+            + self.ends.len() * 8
+            + self.outputs.len() * 4
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn found(trie: &WordTrie, text: &str, start: usize) -> Vec<(usize, u32)> {
+        let mut out = Vec::new();
+        trie.walk(text.as_bytes(), start, |end, id| out.push((end, id)));
+        out
+    }
+
+    #[test]
+    fn walks_find_every_pattern_from_the_start_only() {
+        let patterns: [(&[u8], u32); 5] = [
+            (b"ass", 0),
+            (b"asshole", 1),
+            (b"as", 2),
+            (b"nobody likes you", 3),
+            (b"ass", 4),
+        ];
+        let trie = WordTrie::build(&patterns).unwrap();
+        assert_eq!(
+            found(&trie, "assholes", 0),
+            [(2, 2), (3, 0), (3, 4), (7, 1)]
+        );
+        assert_eq!(found(&trie, "class", 0), []);
+        assert_eq!(found(&trie, "class", 2), [(4, 2), (5, 0), (5, 4)]);
+        assert_eq!(found(&trie, "nobody likes you", 0), [(16, 3)]);
+        assert_eq!(found(&trie, "nobody likes yo", 0), []);
+        assert_eq!(found(&trie, "ass", 3), []);
+        assert_eq!(found(&trie, "ass", 9), []);
+        assert_eq!(found(&trie, "ñass", 0), []);
+        assert!(WordTrie::build(&[]).is_none());
+    }
+}
