@@ -1,5 +1,5 @@
-//! The compiled lexicons: one Aho-Corasick automaton over the matching forms of every entry of every language,
-//! and the checks a raw automaton match must pass (language, word boundaries, doubled letters, allowlist).
+//! The compiled lexicons: automata over the matching forms of every entry of every language (see `Part` for how
+//! they are split), and the checks a raw match must pass (language, word boundaries, doubled letters, allowlist).
 
 use std::ops::Range;
 use std::sync::{Arc, OnceLock};
@@ -8,7 +8,7 @@ use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::{self, EntryKind, LexiconEntry, LexiconError, MatchMode};
 use super::normalize::Normalized;
-use super::trie::WordTrie;
+use super::trie::{WordDfa, WordEvent, WordTrie};
 use crate::i18n::Language;
 
 /// The built-in lexicons, one per language (`core/data/text/lexicon/*.txt`; format and sources in the README
@@ -96,10 +96,12 @@ struct Compiled {
     /// could not be built (beyond aho-corasick's size limits, billions of states; lexicons are far below them)
     /// is left out: such an engine matches less rather than failing.
     parts: Vec<Part>,
-    /// The whole-word and prefix patterns in ASCII (most of them), walked from word starts only.
+    /// The one-word whole-word and prefix patterns in ASCII (most patterns), run over the text in one pass.
+    dfa: Option<WordDfa>,
+    /// The ASCII whole-word and prefix patterns with spaces, walked from words that start one.
+    phrases: Option<WordTrie>,
+    /// All the ASCII whole-word and prefix patterns, walked from the word starts inside joined single letters.
     words: Option<WordTrie>,
-    /// The other ASCII patterns, walked from every byte that starts one of them.
-    anywhere: Option<WordTrie>,
     patterns: Vec<Pattern>,
     entries: Vec<Arc<LexiconEntry>>,
     version: String,
@@ -107,11 +109,13 @@ struct Compiled {
 
 /// One automaton over some of the patterns.
 ///
-/// The patterns are split three ways, for speed and memory: the ASCII forms (English, French, Spanish and
-/// leetspeak: most of the lexicons and most texts) in a DFA, the fastest kind to scan and small over ASCII's few
-/// byte classes; the other forms (Arabic, Chinese, Russian) in a contiguous NFA, scanned only when the text has
-/// non-ASCII bytes; the self-censored `*` variants (many, one per inner stretch of each word) in another NFA,
-/// scanned only when the text has a `*`. One DFA over everything would take about 37 MB.
+/// The patterns are split by where they may match, for speed and memory. The ASCII forms (English, French,
+/// Spanish and leetspeak: most of the lexicons and most texts) of whole-word and prefix entries only match from a
+/// word start: the one-word ones are in a [`WordDfa`] (one table lookup per byte), the phrases in a [`WordTrie`]
+/// walked from the words that start one. The other ASCII forms (`any` entries) are in a small DFA; the non-ASCII
+/// forms (Arabic, Chinese, Russian) in a contiguous NFA, scanned only when the text has non-ASCII bytes; the
+/// self-censored `*` variants (many, one per inner stretch of each word) in another NFA, scanned only when the
+/// text has a `*`. One DFA over everything would take about 37 MB.
 #[derive(Debug)]
 struct Part {
     automaton: AhoCorasick,
@@ -221,7 +225,6 @@ impl TextEngine {
         }
         let (mut ascii, mut other, mut starred) = (Vec::new(), Vec::new(), Vec::new());
         let mut word_starts: Vec<(&[u8], u32)> = Vec::new();
-        let mut any_starts: Vec<(&[u8], u32)> = Vec::new();
         for (index, (string, pattern)) in strings.iter().zip(&patterns).enumerate() {
             let item = (string.as_str(), index as u32);
             let anywhere = entries
@@ -229,13 +232,8 @@ impl TextEngine {
                 .is_none_or(|e| e.mode == MatchMode::Any);
             if string.contains('*') {
                 starred.push(item);
-            } else if string.is_ascii() && trie {
-                let walked = if anywhere {
-                    &mut any_starts
-                } else {
-                    &mut word_starts
-                };
-                walked.push((string.as_bytes(), index as u32));
+            } else if string.is_ascii() && !anywhere && trie {
+                word_starts.push((string.as_bytes(), index as u32));
             } else if string.is_ascii() {
                 ascii.push(item);
             } else {
@@ -243,7 +241,17 @@ impl TextEngine {
             }
         }
         let words = WordTrie::build(&word_starts);
-        let anywhere = WordTrie::build(&any_starts);
+        let (phrases, singles): (Vec<_>, Vec<_>) = word_starts
+            .iter()
+            .partition(|(bytes, _)| bytes.contains(&b' '));
+        let mut phrase_firsts: Vec<&[u8]> = phrases
+            .iter()
+            .filter_map(|(bytes, _)| bytes.split(|&b| b == b' ').next())
+            .collect();
+        phrase_firsts.sort_unstable();
+        phrase_firsts.dedup();
+        let dfa = WordDfa::build(&singles, &phrase_firsts);
+        let phrases = WordTrie::build(&phrases);
         let parts = [
             Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
             Part::build(AhoCorasickKind::ContiguousNFA, Gate::NonAscii, &other),
@@ -255,8 +263,9 @@ impl TextEngine {
         TextEngine {
             inner: Arc::new(Compiled {
                 parts,
+                dfa,
+                phrases,
                 words,
-                anywhere,
                 patterns,
                 entries: entries.into_iter().map(Arc::new).collect(),
                 version: version.to_owned(),
@@ -272,12 +281,12 @@ impl TextEngine {
             .iter()
             .map(|p| p.automaton.memory_usage() + p.patterns.len() * 4)
             .sum();
-        let tries = [&self.inner.words, &self.inner.anywhere]
+        let tries = [&self.inner.phrases, &self.inner.words]
             .into_iter()
             .flatten()
             .map(WordTrie::memory_usage)
             .sum::<usize>();
-        parts + tries
+        parts + tries + self.inner.dfa.as_ref().map_or(0, WordDfa::memory_usage)
     }
 
     /// The lexicons' version.
@@ -346,26 +355,29 @@ impl TextEngine {
                 }
             }
         }
-        if inner.words.is_some() || inner.anywhere.is_some() {
-            // Every place a whole-word or prefix pattern may start: the text's start, after a space, and between
-            // two joined single letters (`f u c k`); other patterns from every byte that starts one.
-            let bytes = text.as_bytes();
-            let joined = form.has_joined();
-            let mut after_space = true;
-            for (start, &b) in bytes.iter().enumerate() {
-                let word_start = after_space
-                    || (joined && start > 0 && form.is_joined(start - 1) && form.is_joined(start));
-                after_space = b == b' ';
-                if word_start
-                    && !after_space
-                    && let Some(words) = &inner.words
+        let bytes = text.as_bytes();
+        if let Some(dfa) = &inner.dfa {
+            // Word starts after a space (or at the start): one pass of the automaton, phrases from their first
+            // words.
+            dfa.scan(bytes, |event| match event {
+                WordEvent::Match { start, end, id } => consider(id, start, end),
+                WordEvent::PhraseStart { start } => {
+                    if let Some(phrases) = &inner.phrases {
+                        phrases.walk(bytes, start, |end, p| consider(p, start, end));
+                    }
+                }
+            });
+        }
+        if let Some(words) = &inner.words
+            && form.has_joined()
+        {
+            // Word starts inside runs of joined single letters (`f u c k`).
+            for start in 1..bytes.len() {
+                if form.is_joined(start - 1)
+                    && form.is_joined(start)
+                    && bytes.get(start - 1) != Some(&b' ')
                 {
                     words.walk(bytes, start, |end, p| consider(p, start, end));
-                }
-                if let Some(anywhere) = &inner.anywhere
-                    && anywhere.may_start_with(b)
-                {
-                    anywhere.walk(bytes, start, |end, p| consider(p, start, end));
                 }
             }
         }
@@ -541,8 +553,8 @@ grooming.secrecy 2 word don't tell your parents
                 TextEngine::compile(entries, BUILTIN_VERSION, false)
             });
             let walked = TextEngine::builtin();
-            prop_assert!(walked.inner.words.is_some() && full.inner.words.is_none());
-            prop_assert!(walked.inner.anywhere.is_some() && full.inner.anywhere.is_none());
+            prop_assert!(walked.inner.dfa.is_some() && full.inner.dfa.is_none());
+            prop_assert!(walked.inner.phrases.is_some() && full.inner.words.is_none());
             let form = Normalized::new(&text);
             prop_assert_eq!(
                 walked.scan_normalized(&form, LanguageSet::ALL),

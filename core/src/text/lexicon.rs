@@ -32,7 +32,7 @@ use crate::i18n::Language;
 use crate::policy::Category;
 
 /// A family of grooming signals. Each is weak alone; several together raise the risk (see
-/// [`assess_grooming`](super::assess_grooming)).
+/// [`grooming::assess`](super::grooming::assess)).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GroomingFamily {

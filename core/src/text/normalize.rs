@@ -205,6 +205,12 @@ impl Normalized {
         }
     }
 
+    /// Drops every byte from `len` on (`len` on a character boundary: callers pass an earlier length).
+    fn truncate(&mut self, len: usize) {
+        self.text.truncate(len);
+        self.slots.truncate(len);
+    }
+
     fn trim_end(&mut self) {
         if self.text.ends_with(' ') {
             self.text.pop();
@@ -253,6 +259,21 @@ fn new_ascii(bytes: &[u8]) -> Normalized {
             i += 1;
             continue;
         }
+        if words.singles.is_empty() {
+            // Most words are two or more plain letters: emit them while finding their end, and take the emitted
+            // bytes back for any other word.
+            let mark = out.text.len();
+            if let Some((s, e, _, _)) = gap {
+                out.push_space(s, e);
+            }
+            let (j, plain) = emit_plain_word(&mut out, bytes, i);
+            if plain && j - i >= 2 {
+                gap = None;
+                i = j;
+                continue;
+            }
+            out.truncate(mark);
+        }
         let mut j = i + 1;
         let mut plain = class == Class::Letter;
         while let Some(&b) = bytes.get(j) {
@@ -288,6 +309,36 @@ fn new_ascii(bytes: &[u8]) -> Normalized {
     words.flush(&mut out);
     out.trim_end();
     out
+}
+
+/// Emits the letters of the word at `bytes[start..]` (runs of one letter collapsed, as [`emit_collapsed`] does)
+/// up to its first byte that is not a letter. Returns where it stopped and whether that is the word's end (a
+/// separator or the end of the text) rather than a digit or symbol.
+fn emit_plain_word(out: &mut Normalized, bytes: &[u8], start: usize) -> (usize, bool) {
+    let mut prev = 0u8;
+    let mut j = start;
+    while let Some(&b) = bytes.get(j) {
+        match ascii_class(b) {
+            Class::Letter => {
+                let c = b.to_ascii_lowercase();
+                let at = j as u32;
+                match out.slots.last_mut() {
+                    Some(slot) if c == prev => {
+                        slot.end = at + 1;
+                        slot.meta = (slot.meta + 1).min(RUN_MASK);
+                    }
+                    _ => {
+                        out.push_ascii(c, at, at + 1, 1);
+                        prev = c;
+                    }
+                }
+                j += 1;
+            }
+            Class::Separator => return (j, true),
+            Class::Digit | Class::Symbol => return (j, false),
+        }
+    }
+    (j, true)
 }
 
 /// [`class`] of each ASCII byte (either case).

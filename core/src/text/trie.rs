@@ -18,8 +18,6 @@ const FREE: u32 = u32::MAX;
 pub(super) struct WordTrie {
     /// Byte → column (0: no pattern has this byte).
     columns: Vec<u8>,
-    /// Per byte: whether a pattern starts with it.
-    firsts: Vec<bool>,
     /// The cells; the root is cell 0.
     cells: Vec<Cell>,
     /// Per cell: the range of `outputs` of the patterns ending at its node.
@@ -148,24 +146,12 @@ impl WordTrie {
             *ends.get_mut(at)? = (start, u32::try_from(outputs.len()).ok()?);
             cells.get_mut(at)?.base |= HAS_OUTPUT;
         }
-        let mut firsts = vec![false; 256];
-        for &(bytes, _) in patterns {
-            if let Some(first) = bytes.first().and_then(|&b| firsts.get_mut(usize::from(b))) {
-                *first = true;
-            }
-        }
         Some(WordTrie {
             columns,
-            firsts,
             cells,
             ends,
             outputs,
         })
-    }
-
-    /// Whether a pattern starts with the byte `b`.
-    pub(super) fn may_start_with(&self, b: u8) -> bool {
-        self.firsts.get(usize::from(b)).copied().unwrap_or(false)
     }
 
     /// Calls `found(end, id)` for every pattern equal to `text[start..end]`, shortest first.
@@ -203,11 +189,198 @@ impl WordTrie {
 
     /// Heap memory, in bytes.
     pub(super) fn memory_usage(&self) -> usize {
-        self.columns.len()
-            + self.firsts.len()
-            + self.cells.len() * 8
-            + self.ends.len() * 8
-            + self.outputs.len() * 4
+        self.columns.len() + self.cells.len() * 8 + self.ends.len() * 8 + self.outputs.len() * 4
+    }
+}
+
+/// Flag in a [`WordDfa`] transition: patterns end at the state it leads to.
+const DFA_OUTPUT: u32 = 1 << 31;
+/// Flag in a [`WordDfa`] transition on a space: the word it ends is the first word of a phrase.
+const DFA_PHRASE: u32 = 1 << 30;
+/// The state part of a [`WordDfa`] transition.
+const DFA_STATE: u32 = DFA_PHRASE - 1;
+
+/// What a [`WordDfa`] scan reports.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum WordEvent {
+    /// The pattern `id` equals `text[start..end]`, and `start` starts a word.
+    Match { start: usize, end: usize, id: u32 },
+    /// The word at `start` (just ended by a space) is the first word of some phrase.
+    PhraseStart { start: usize },
+}
+
+/// A deterministic automaton of the one-word patterns that may only match from a word start, run over the whole
+/// text in one pass: one table lookup per byte, no branch that depends on the text but for the rare reports.
+///
+/// It is the trie of those patterns with two extra states: *dead* (the current word can no longer match; stay
+/// until the next space) and the root, where every space leads. Phrases (patterns with spaces) are not in it:
+/// their first words are, and a space after one is reported so the caller can walk the phrase trie from there.
+#[derive(Debug)]
+pub(super) struct WordDfa {
+    /// Byte → column (0: no pattern has this byte).
+    columns: Vec<u8>,
+    /// Columns per state.
+    stride: usize,
+    /// `states × stride` transitions, each the next state's first index in this table (so no multiplication
+    /// per byte), with [`DFA_OUTPUT`] and [`DFA_PHRASE`]. State 0 is dead, state 1 the root.
+    table: Vec<u32>,
+    /// Per state: the range of `outputs` of the patterns ending there.
+    ends: Vec<(u32, u32)>,
+    /// Pattern ids, grouped by state.
+    outputs: Vec<u32>,
+}
+
+impl WordDfa {
+    /// The automaton of `words` (one-word patterns with their ids) and `phrase_firsts` (the first words of the
+    /// phrases). `None` when both are empty, or beyond 2³⁰ table entries (real lexicons are far below).
+    pub(super) fn build(words: &[(&[u8], u32)], phrase_firsts: &[&[u8]]) -> Option<WordDfa> {
+        if words.is_empty() && phrase_firsts.is_empty() {
+            return None;
+        }
+        let mut columns = vec![0u8; 256];
+        let mut used = 0usize;
+        let all = words
+            .iter()
+            .map(|&(w, _)| w)
+            .chain(phrase_firsts.iter().copied());
+        for bytes in all.chain(std::iter::once(&b" "[..])) {
+            for &b in bytes {
+                let slot = columns.get_mut(usize::from(b))?;
+                if *slot == 0 {
+                    used += 1;
+                    *slot = u8::try_from(used).ok()?;
+                }
+            }
+        }
+        let stride = used + 1;
+        let space = usize::from(*columns.get(usize::from(b' '))?);
+        // The trie; node k is state k + 1 (node 0, the root, is state 1).
+        let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
+        let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut phrase_first = vec![false];
+        let mut insert = |bytes: &[u8]| -> Option<usize> {
+            let mut node = 0usize;
+            for &b in bytes {
+                let column = usize::from(*columns.get(usize::from(b))?);
+                let known = children
+                    .get(node)?
+                    .iter()
+                    .find(|&&(c, _)| c == column)
+                    .map(|&(_, n)| n);
+                node = match known {
+                    Some(n) => n,
+                    None => {
+                        let new = children.len();
+                        children.get_mut(node)?.push((column, new));
+                        children.push(Vec::new());
+                        ends_of.push(Vec::new());
+                        phrase_first.push(false);
+                        new
+                    }
+                };
+            }
+            Some(node)
+        };
+        let mut word_nodes = Vec::with_capacity(words.len());
+        for &(bytes, id) in words {
+            word_nodes.push((insert(bytes)?, id));
+        }
+        let mut first_nodes = Vec::with_capacity(phrase_firsts.len());
+        for bytes in phrase_firsts {
+            first_nodes.push(insert(bytes)?);
+        }
+        for (node, id) in word_nodes {
+            ends_of.get_mut(node)?.push(id);
+        }
+        for node in first_nodes {
+            *phrase_first.get_mut(node)? = true;
+        }
+        let states = children.len() + 1;
+        if states.checked_mul(stride)? > DFA_STATE as usize {
+            return None;
+        }
+        // States numbered breadth first (node k is state `number[k]`), so that the shallow states, where almost
+        // every word's walk ends, share a few cache lines.
+        let mut number = vec![0usize; children.len()];
+        let mut queue = vec![0usize];
+        let mut k = 0;
+        while let Some(&node) = queue.get(k) {
+            *number.get_mut(node)? = k + 1;
+            k += 1;
+            queue.extend(children.get(node)?.iter().map(|&(_, child)| child));
+        }
+        let state_of = |node: usize| number.get(node).copied();
+        let state_at = |node: usize| state_of(node).map(|s| (s * stride) as u32);
+        let mut table = vec![0u32; states * stride];
+        // Dead: a space goes back to the root.
+        *table.get_mut(space)? = state_at(0)?;
+        for (node, kids) in children.iter().enumerate() {
+            let row = state_of(node)? * stride;
+            let mut to_root = state_at(0)?;
+            if *phrase_first.get(node)? {
+                to_root |= DFA_PHRASE;
+            }
+            *table.get_mut(row + space)? = to_root;
+            for &(column, child) in kids {
+                let mut next = state_at(child)?;
+                if !ends_of.get(child)?.is_empty() {
+                    next |= DFA_OUTPUT;
+                }
+                *table.get_mut(row + column)? = next;
+            }
+        }
+        let mut ends = vec![(0u32, 0u32); states];
+        let mut outputs = Vec::new();
+        for (node, ids) in ends_of.iter().enumerate() {
+            let start = u32::try_from(outputs.len()).ok()?;
+            outputs.extend(ids.iter().copied());
+            *ends.get_mut(state_of(node)?)? = (start, u32::try_from(outputs.len()).ok()?);
+        }
+        Some(WordDfa {
+            columns,
+            stride,
+            table,
+            ends,
+            outputs,
+        })
+    }
+
+    /// Runs the automaton over `text` (in matching form: words separated by single spaces) and reports every
+    /// one-word pattern that starts a word, and every space after the first word of a phrase.
+    pub(super) fn scan(&self, text: &[u8], mut report: impl FnMut(WordEvent)) {
+        let mut state = self.stride;
+        for (i, &b) in text.iter().enumerate() {
+            let column = usize::from(self.columns.get(usize::from(b)).copied().unwrap_or(0));
+            let next = self.table.get(state + column).copied().unwrap_or(0);
+            state = (next & DFA_STATE) as usize;
+            if next & (DFA_OUTPUT | DFA_PHRASE) == 0 {
+                continue;
+            }
+            let before = text.get(..i).unwrap_or_default();
+            let start = before.iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1);
+            if next & DFA_PHRASE != 0 {
+                report(WordEvent::PhraseStart { start });
+                continue;
+            }
+            if let Some(&(first, last)) = self.ends.get(state / self.stride) {
+                let ids = self
+                    .outputs
+                    .get(first as usize..last as usize)
+                    .unwrap_or_default();
+                for &id in ids {
+                    report(WordEvent::Match {
+                        start,
+                        end: i + 1,
+                        id,
+                    });
+                }
+            }
+        }
+    }
+
+    /// Heap memory, in bytes.
+    pub(super) fn memory_usage(&self) -> usize {
+        self.columns.len() + self.table.len() * 4 + self.ends.len() * 8 + self.outputs.len() * 4
     }
 }
 
@@ -243,5 +416,31 @@ mod tests {
         assert_eq!(found(&trie, "ass", 9), []);
         assert_eq!(found(&trie, "ñass", 0), []);
         assert!(WordTrie::build(&[]).is_none());
+    }
+
+    #[test]
+    fn the_automaton_reports_word_starts_and_phrase_starts() {
+        let words: [(&[u8], u32); 4] = [(b"ass", 0), (b"asshole", 1), (b"as", 2), (b"porn", 3)];
+        let dfa = WordDfa::build(&words, &[b"nobody", b"you"]).unwrap();
+        let events = |text: &str| {
+            let mut out = Vec::new();
+            dfa.scan(text.as_bytes(), |e| out.push(e));
+            out
+        };
+        let m = |start, end, id| WordEvent::Match { start, end, id };
+        assert_eq!(events("assholes"), [m(0, 2, 2), m(0, 3, 0), m(0, 7, 1)]);
+        assert_eq!(events("class ass"), [m(6, 8, 2), m(6, 9, 0)]);
+        assert_eq!(events("pornography"), [m(0, 4, 3)]);
+        assert_eq!(
+            events("nobody likes you"),
+            [WordEvent::PhraseStart { start: 0 }]
+        );
+        assert_eq!(
+            events("hey you there"),
+            [WordEvent::PhraseStart { start: 4 }]
+        );
+        assert_eq!(events("younger nobodys"), []);
+        assert_eq!(events("xass ñass"), []);
+        assert!(WordDfa::build(&[], &[]).is_none());
     }
 }
