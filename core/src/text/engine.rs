@@ -112,7 +112,8 @@ struct Compiled {
 /// The patterns are split by where they may match, for speed and memory. The ASCII forms (English, French,
 /// Spanish and leetspeak: most of the lexicons and most texts) of whole-word and prefix entries only match from a
 /// word start: the one-word ones are in a [`WordDfa`] (one table lookup per byte), the phrases in a [`WordTrie`]
-/// walked from the words that start one. The other ASCII forms (`any` entries) are in a small DFA; the non-ASCII
+/// walked from the words that start one; the ASCII `any` entries without spaces are in the same `WordDfa`, whose
+/// states also follow them at every position (others would be in a small DFA). The non-ASCII
 /// forms (Arabic, Chinese, Russian) in a contiguous NFA, scanned only when the text has non-ASCII bytes; the
 /// self-censored `*` variants (many, one per inner stretch of each word) in another NFA, scanned only when the
 /// text has a `*`. One DFA over everything would take about 37 MB.
@@ -225,6 +226,7 @@ impl TextEngine {
         }
         let (mut ascii, mut other, mut starred) = (Vec::new(), Vec::new(), Vec::new());
         let mut word_starts: Vec<(&[u8], u32)> = Vec::new();
+        let mut any_words: Vec<(&[u8], u32)> = Vec::new();
         for (index, (string, pattern)) in strings.iter().zip(&patterns).enumerate() {
             let item = (string.as_str(), index as u32);
             let anywhere = entries
@@ -234,6 +236,8 @@ impl TextEngine {
                 starred.push(item);
             } else if string.is_ascii() && !anywhere && trie {
                 word_starts.push((string.as_bytes(), index as u32));
+            } else if string.is_ascii() && !string.contains(' ') && trie {
+                any_words.push((string.as_bytes(), index as u32));
             } else if string.is_ascii() {
                 ascii.push(item);
             } else {
@@ -250,7 +254,7 @@ impl TextEngine {
             .collect();
         phrase_firsts.sort_unstable();
         phrase_firsts.dedup();
-        let dfa = WordDfa::build(&singles, &phrase_firsts);
+        let dfa = WordDfa::build(&singles, &phrase_firsts, &any_words);
         let phrases = WordTrie::build(&phrases);
         let parts = [
             Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
@@ -531,6 +535,7 @@ grooming.secrecy 2 word don't tell your parents
             2 => proptest::sample::select(vec![
                 "class", "the", "pass", "a", "b", "c", "s h i t", "f u c k", "sh1t", "f*ck", "fuuuck",
                 "assassin", "cum laude", "Scunthorpe", "ｓｈｉｔ", "сука", "傻 逼", "x", "1", "my",
+                "unfuckingbelievable", "xmotherfuckerx", "i", "you",
             ])
             .prop_map(str::to_owned),
             1 => "[a-z]{1,6}",

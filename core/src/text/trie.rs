@@ -6,6 +6,8 @@
 //! word starts alone finds exactly the occurrences that start a word, and the walk stops at the first byte no
 //! pattern continues with: a few steps per word for ordinary text.
 
+use std::collections::HashMap;
+
 /// Flag in a cell's `base`: patterns end at this node.
 const HAS_OUTPUT: u32 = 1 << 31;
 /// A free cell's `check`.
@@ -226,35 +228,97 @@ pub(super) struct WordDfa {
     table: Vec<u32>,
     /// Per state: the range of `outputs` of the patterns ending there.
     ends: Vec<(u32, u32)>,
-    /// Pattern ids, grouped by state.
-    outputs: Vec<u32>,
+    /// Pattern ids, grouped by state, each with its length for an `anywhere` pattern (0 for a pattern that
+    /// starts its word).
+    outputs: Vec<(u32, u32)>,
+}
+
+/// The automaton of the `anywhere` patterns of a [`WordDfa`] (a handful: worked out by brute force): its states are
+/// the prefixes of the patterns, and a state's next on a byte is the longest suffix of the prefix and the byte
+/// that is itself a prefix.
+struct Anywhere {
+    prefixes: Vec<Vec<u8>>,
+    index: HashMap<Vec<u8>, usize>,
+    /// Per state: the patterns it ends with, as (id, length).
+    ends: Vec<Vec<(u32, u32)>>,
+}
+
+impl Anywhere {
+    fn new(patterns: &[(&[u8], u32)]) -> Option<Anywhere> {
+        let mut prefixes: Vec<Vec<u8>> = vec![Vec::new()];
+        let mut index: HashMap<Vec<u8>, usize> = HashMap::from([(Vec::new(), 0)]);
+        for (bytes, _) in patterns {
+            for end in 1..=bytes.len() {
+                let prefix = bytes.get(..end)?.to_vec();
+                if !index.contains_key(&prefix) {
+                    index.insert(prefix.clone(), prefixes.len());
+                    prefixes.push(prefix);
+                }
+            }
+        }
+        let mut ends = Vec::with_capacity(prefixes.len());
+        for prefix in &prefixes {
+            let mut found = Vec::new();
+            for &(bytes, id) in patterns {
+                if prefix.ends_with(bytes) {
+                    found.push((id, u32::try_from(bytes.len()).ok()?));
+                }
+            }
+            ends.push(found);
+        }
+        Some(Anywhere {
+            prefixes,
+            index,
+            ends,
+        })
+    }
+
+    /// The state after `state` reads `b`.
+    fn next(&self, state: usize, b: u8) -> Option<usize> {
+        let mut text = self.prefixes.get(state)?.clone();
+        text.push(b);
+        (0..=text.len()).find_map(|k| self.index.get(text.get(k..)?).copied())
+    }
 }
 
 impl WordDfa {
-    /// The automaton of `words` (one-word patterns with their ids) and `phrase_firsts` (the first words of the
-    /// phrases). `None` when both are empty, or beyond 2³⁰ table entries (real lexicons are far below).
-    pub(super) fn build(words: &[(&[u8], u32)], phrase_firsts: &[&[u8]]) -> Option<WordDfa> {
-        if words.is_empty() && phrase_firsts.is_empty() {
+    /// The automaton of `words` (one-word patterns with their ids, matched from word starts), `phrase_firsts`
+    /// (the first words of the phrases) and `anywhere` (patterns without spaces matched at any position). `None`
+    /// when all are empty, when an `anywhere` pattern has a space, or beyond 2³⁰ table entries (real lexicons are
+    /// far below).
+    pub(super) fn build(
+        words: &[(&[u8], u32)],
+        phrase_firsts: &[&[u8]],
+        anywhere: &[(&[u8], u32)],
+    ) -> Option<WordDfa> {
+        if words.is_empty() && phrase_firsts.is_empty() && anywhere.is_empty() {
+            return None;
+        }
+        if anywhere
+            .iter()
+            .any(|(bytes, _)| bytes.is_empty() || bytes.contains(&b' '))
+        {
             return None;
         }
         let mut columns = vec![0u8; 256];
-        let mut used = 0usize;
+        let mut byte_of = vec![0u8];
         let all = words
             .iter()
+            .chain(anywhere)
             .map(|&(w, _)| w)
             .chain(phrase_firsts.iter().copied());
         for bytes in all.chain(std::iter::once(&b" "[..])) {
             for &b in bytes {
                 let slot = columns.get_mut(usize::from(b))?;
                 if *slot == 0 {
-                    used += 1;
-                    *slot = u8::try_from(used).ok()?;
+                    *slot = u8::try_from(byte_of.len()).ok()?;
+                    byte_of.push(b);
                 }
             }
         }
-        let stride = used + 1;
+        let stride = byte_of.len();
         let space = usize::from(*columns.get(usize::from(b' '))?);
-        // The trie; node k is state k + 1 (node 0, the root, is state 1).
+        // The trie of the word-start patterns and phrase first words.
         let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
         let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
         let mut phrase_first = vec![false];
@@ -295,46 +359,69 @@ impl WordDfa {
         for node in first_nodes {
             *phrase_first.get_mut(node)? = true;
         }
-        let states = children.len() + 1;
-        if states.checked_mul(stride)? > DFA_STATE as usize {
-            return None;
-        }
-        // States numbered breadth first (node k is state `number[k]`), so that the shallow states, where almost
-        // every word's walk ends, share a few cache lines.
-        let mut number = vec![0usize; children.len()];
-        let mut queue = vec![0usize];
+        let anywhere = Anywhere::new(anywhere)?;
+        // The product of the trie (or dead) and the automaton of the `anywhere` patterns, breadth first from the
+        // root. Within a word the second is a function of the first's path, so there are about as many states as
+        // trie nodes (plus dead with each state of the second).
+        type Key = (Option<usize>, usize);
+        let mut number: HashMap<Key, usize> = HashMap::new();
+        let mut keys: Vec<Key> = Vec::new();
+        let mut state_of = |key: Key, keys: &mut Vec<Key>| -> usize {
+            *number.entry(key).or_insert_with(|| {
+                keys.push(key);
+                keys.len() - 1
+            })
+        };
+        let dead = state_of((None, 0), &mut keys);
+        let root = state_of((Some(0), 0), &mut keys);
+        debug_assert!(dead == 0 && root == 1);
+        let mut table: Vec<u32> = Vec::new();
+        let mut ends: Vec<(u32, u32)> = Vec::new();
+        let mut outputs: Vec<(u32, u32)> = Vec::new();
+        let has_output = |key: Key| -> Option<bool> {
+            let anchored = match key.0 {
+                Some(node) => !ends_of.get(node)?.is_empty(),
+                None => false,
+            };
+            Some(anchored || !anywhere.ends.get(key.1)?.is_empty())
+        };
         let mut k = 0;
-        while let Some(&node) = queue.get(k) {
-            *number.get_mut(node)? = k + 1;
-            k += 1;
-            queue.extend(children.get(node)?.iter().map(|&(_, child)| child));
-        }
-        let state_of = |node: usize| number.get(node).copied();
-        let state_at = |node: usize| state_of(node).map(|s| (s * stride) as u32);
-        let mut table = vec![0u32; states * stride];
-        // Dead: a space goes back to the root.
-        *table.get_mut(space)? = state_at(0)?;
-        for (node, kids) in children.iter().enumerate() {
-            let row = state_of(node)? * stride;
-            let mut to_root = state_at(0)?;
-            if *phrase_first.get(node)? {
-                to_root |= DFA_PHRASE;
-            }
-            *table.get_mut(row + space)? = to_root;
-            for &(column, child) in kids {
-                let mut next = state_at(child)?;
-                if !ends_of.get(child)?.is_empty() {
-                    next |= DFA_OUTPUT;
-                }
-                *table.get_mut(row + column)? = next;
-            }
-        }
-        let mut ends = vec![(0u32, 0u32); states];
-        let mut outputs = Vec::new();
-        for (node, ids) in ends_of.iter().enumerate() {
+        while let Some(&(node, ac)) = keys.get(k) {
             let start = u32::try_from(outputs.len()).ok()?;
-            outputs.extend(ids.iter().copied());
-            *ends.get_mut(state_of(node)?)? = (start, u32::try_from(outputs.len()).ok()?);
+            if let Some(node) = node {
+                outputs.extend(ends_of.get(node)?.iter().map(|&id| (id, 0)));
+            }
+            outputs.extend(anywhere.ends.get(ac)?.iter().copied());
+            ends.push((start, u32::try_from(outputs.len()).ok()?));
+            for column in 0..stride {
+                let (next, mut flags) = if column == space {
+                    let phrase = match node {
+                        Some(n) => *phrase_first.get(n)?,
+                        None => false,
+                    };
+                    ((Some(0), 0), if phrase { DFA_PHRASE } else { 0 })
+                } else if column == 0 {
+                    ((None, 0), 0)
+                } else {
+                    let child = node.and_then(|n| {
+                        children
+                            .get(n)?
+                            .iter()
+                            .find(|&&(c, _)| c == column)
+                            .map(|&(_, child)| child)
+                    });
+                    ((child, anywhere.next(ac, *byte_of.get(column)?)?), 0)
+                };
+                if has_output(next)? {
+                    flags |= DFA_OUTPUT;
+                }
+                let target = state_of(next, &mut keys);
+                if target.checked_add(1)?.checked_mul(stride)? > DFA_STATE as usize {
+                    return None;
+                }
+                table.push((target * stride) as u32 | flags);
+            }
+            k += 1;
         }
         Some(WordDfa {
             columns,
@@ -346,7 +433,8 @@ impl WordDfa {
     }
 
     /// Runs the automaton over `text` (in matching form: words separated by single spaces) and reports every
-    /// one-word pattern that starts a word, and every space after the first word of a phrase.
+    /// one-word pattern that starts a word, every `anywhere` pattern, and every space after the first word of a
+    /// phrase.
     pub(super) fn scan(&self, text: &[u8], mut report: impl FnMut(WordEvent)) {
         let mut state = self.stride;
         for (i, &b) in text.iter().enumerate() {
@@ -356,18 +444,27 @@ impl WordDfa {
             if next & (DFA_OUTPUT | DFA_PHRASE) == 0 {
                 continue;
             }
-            let before = text.get(..i).unwrap_or_default();
-            let start = before.iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1);
+            let word_start = || {
+                let before = text.get(..i).unwrap_or_default();
+                before.iter().rposition(|&b| b == b' ').map_or(0, |p| p + 1)
+            };
             if next & DFA_PHRASE != 0 {
-                report(WordEvent::PhraseStart { start });
+                report(WordEvent::PhraseStart {
+                    start: word_start(),
+                });
                 continue;
             }
             if let Some(&(first, last)) = self.ends.get(state / self.stride) {
-                let ids = self
+                let found = self
                     .outputs
                     .get(first as usize..last as usize)
                     .unwrap_or_default();
-                for &id in ids {
+                for &(id, len) in found {
+                    let start = if len == 0 {
+                        word_start()
+                    } else {
+                        (i + 1).saturating_sub(len as usize)
+                    };
                     report(WordEvent::Match {
                         start,
                         end: i + 1,
@@ -380,7 +477,7 @@ impl WordDfa {
 
     /// Heap memory, in bytes.
     pub(super) fn memory_usage(&self) -> usize {
-        self.columns.len() + self.table.len() * 4 + self.ends.len() * 8 + self.outputs.len() * 4
+        self.columns.len() + self.table.len() * 4 + self.ends.len() * 8 + self.outputs.len() * 8
     }
 }
 
@@ -421,7 +518,8 @@ mod tests {
     #[test]
     fn the_automaton_reports_word_starts_and_phrase_starts() {
         let words: [(&[u8], u32); 4] = [(b"ass", 0), (b"asshole", 1), (b"as", 2), (b"porn", 3)];
-        let dfa = WordDfa::build(&words, &[b"nobody", b"you"]).unwrap();
+        let dfa =
+            WordDfa::build(&words, &[b"nobody", b"you"], &[(b"uck", 5), (b"fuck", 6)]).unwrap();
         let events = |text: &str| {
             let mut out = Vec::new();
             dfa.scan(text.as_bytes(), |e| out.push(e));
@@ -441,6 +539,12 @@ mod tests {
         );
         assert_eq!(events("younger nobodys"), []);
         assert_eq!(events("xass ñass"), []);
-        assert!(WordDfa::build(&[], &[]).is_none());
+        assert_eq!(events("xfucks"), [m(2, 5, 5), m(1, 5, 6)]);
+        assert_eq!(
+            events("assfuck"),
+            [m(0, 2, 2), m(0, 3, 0), m(4, 7, 5), m(3, 7, 6)]
+        );
+        assert!(WordDfa::build(&[], &[], &[]).is_none());
+        assert!(WordDfa::build(&words, &[], &[(b"a b", 1)]).is_none());
     }
 }
