@@ -286,7 +286,7 @@ impl Verdict {
         catalogue: &Catalogue,
         directory: &HelpDirectory,
     ) -> Verdict {
-        let mut evidence = Vec::with_capacity(findings.len() + 1);
+        let mut evidence = Vec::with_capacity(findings.len());
         let mut scores: Vec<(CategoryScore, Rule)> = Vec::new();
         for finding in findings {
             let confidence = if finding.confidence.is_nan() {
