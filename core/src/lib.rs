@@ -275,6 +275,9 @@ impl Haven {
             .filter(|e| e.category.is_some_and(|c| masked_categories.contains(&c)))
             .filter_map(|e| e.span.map(|s| (s.start, s.end)))
             .collect();
+        if spans.is_empty() {
+            return Ok(text.to_owned());
+        }
         spans.sort_unstable();
         let mut masked = String::with_capacity(text.len());
         for (i, c) in text.char_indices() {

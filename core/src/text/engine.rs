@@ -248,14 +248,24 @@ impl TextEngine {
         let (phrases, singles): (Vec<_>, Vec<_>) = word_starts
             .iter()
             .partition(|(bytes, _)| bytes.contains(&b' '));
-        let mut phrase_firsts: Vec<&[u8]> = phrases
-            .iter()
-            .filter_map(|(bytes, _)| bytes.split(|&b| b == b' ').next())
-            .collect();
+        let phrases = WordTrie::build(&phrases);
+        // The first word of each phrase, with the phrase trie's node for it and the space after it.
+        let mut phrase_firsts: Vec<(&[u8], u32)> = Vec::new();
+        if let Some(trie) = &phrases {
+            for (bytes, _) in word_starts.iter().filter(|(b, _)| b.contains(&b' ')) {
+                let Some(space) = bytes.iter().position(|&b| b == b' ') else {
+                    continue;
+                };
+                if let (Some(first), Some(with_space)) = (bytes.get(..space), bytes.get(..=space))
+                    && let Some(node) = trie.descend(with_space)
+                {
+                    phrase_firsts.push((first, node));
+                }
+            }
+        }
         phrase_firsts.sort_unstable();
         phrase_firsts.dedup();
         let dfa = WordDfa::build(&singles, &phrase_firsts, &any_words);
-        let phrases = WordTrie::build(&phrases);
         let parts = [
             Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
             Part::build(AhoCorasickKind::ContiguousNFA, Gate::NonAscii, &other),
@@ -365,9 +375,9 @@ impl TextEngine {
             // words.
             dfa.scan(bytes, |event| match event {
                 WordEvent::Match { start, end, id } => consider(id, start, end),
-                WordEvent::PhraseStart { start } => {
+                WordEvent::PhraseStart { start, node, next } => {
                     if let Some(phrases) = &inner.phrases {
-                        phrases.walk(bytes, start, |end, p| consider(p, start, end));
+                        phrases.walk_from(node, bytes, next, |end, p| consider(p, start, end));
                     }
                 }
             });

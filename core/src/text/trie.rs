@@ -157,11 +157,47 @@ impl WordTrie {
     }
 
     /// Calls `found(end, id)` for every pattern equal to `text[start..end]`, shortest first.
-    pub(super) fn walk(&self, text: &[u8], start: usize, mut found: impl FnMut(usize, u32)) {
-        let Some(rest) = text.get(start..) else {
+    pub(super) fn walk(&self, text: &[u8], start: usize, found: impl FnMut(usize, u32)) {
+        self.walk_from(0, text, start, found);
+    }
+
+    /// The node that `bytes` lead to from the root, if any.
+    pub(super) fn descend(&self, bytes: &[u8]) -> Option<u32> {
+        let mut node = 0u32;
+        for &b in bytes {
+            node = self.child(node, b)?;
+        }
+        Some(node)
+    }
+
+    /// The child of `node` by the byte `b`, if any.
+    fn child(&self, node: u32, b: u8) -> Option<u32> {
+        let column = self.columns.get(usize::from(b)).copied().unwrap_or(0);
+        if column == 0 {
+            return None;
+        }
+        let base = self.cells.get(node as usize)?.base & !HAS_OUTPUT;
+        let at = base as usize + usize::from(column);
+        match self.cells.get(at) {
+            Some(cell) if cell.check == node => u32::try_from(at).ok(),
+            _ => None,
+        }
+    }
+
+    /// [`WordTrie::walk`] from `node` (reached by the text before `from`): calls `found(end, id)` for every
+    /// pattern whose node is reached by `text[from..end]`.
+    pub(super) fn walk_from(
+        &self,
+        node: u32,
+        text: &[u8],
+        from: usize,
+        mut found: impl FnMut(usize, u32),
+    ) {
+        let Some(rest) = text.get(from..) else {
             return;
         };
-        let (mut node, mut base) = (0u32, self.cells.first().map_or(0, |c| c.base));
+        let mut node = node;
+        let mut base = self.cells.get(node as usize).map_or(0, |c| c.base);
         for (k, &b) in rest.iter().enumerate() {
             let column = self.columns.get(usize::from(b)).copied().unwrap_or(0);
             if column == 0 {
@@ -183,7 +219,7 @@ impl WordTrie {
                     .get(first as usize..last as usize)
                     .unwrap_or_default();
                 for &id in ids {
-                    found(start + k + 1, id);
+                    found(from + k + 1, id);
                 }
             }
         }
@@ -207,8 +243,13 @@ const DFA_STATE: u32 = DFA_PHRASE - 1;
 pub(super) enum WordEvent {
     /// The pattern `id` equals `text[start..end]`, and `start` starts a word.
     Match { start: usize, end: usize, id: u32 },
-    /// The word at `start` (just ended by a space) is the first word of some phrase.
-    PhraseStart { start: usize },
+    /// The word at `start`, with the space after it, leads to the node `node` of the phrase trie; the text goes
+    /// on at `next`.
+    PhraseStart {
+        start: usize,
+        node: u32,
+        next: usize,
+    },
 }
 
 /// A deterministic automaton of the one-word patterns that may only match from a word start, run over the whole
@@ -231,6 +272,8 @@ pub(super) struct WordDfa {
     /// Pattern ids, grouped by state, each with its length for an `anywhere` pattern (0 for a pattern that
     /// starts its word).
     outputs: Vec<(u32, u32)>,
+    /// Per state that is the first word of a phrase: the phrase trie's node for that word and a space.
+    phrase_nodes: Vec<u32>,
 }
 
 /// The automaton of the `anywhere` patterns of a [`WordDfa`] (a handful: worked out by brute force): its states are
@@ -288,7 +331,7 @@ impl WordDfa {
     /// far below).
     pub(super) fn build(
         words: &[(&[u8], u32)],
-        phrase_firsts: &[&[u8]],
+        phrase_firsts: &[(&[u8], u32)],
         anywhere: &[(&[u8], u32)],
     ) -> Option<WordDfa> {
         if words.is_empty() && phrase_firsts.is_empty() && anywhere.is_empty() {
@@ -306,7 +349,7 @@ impl WordDfa {
             .iter()
             .chain(anywhere)
             .map(|&(w, _)| w)
-            .chain(phrase_firsts.iter().copied());
+            .chain(phrase_firsts.iter().map(|&(w, _)| w));
         for bytes in all.chain(std::iter::once(&b" "[..])) {
             for &b in bytes {
                 let slot = columns.get_mut(usize::from(b))?;
@@ -321,7 +364,7 @@ impl WordDfa {
         // The trie of the word-start patterns and phrase first words.
         let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
         let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
-        let mut phrase_first = vec![false];
+        let mut phrase_first: Vec<Option<u32>> = vec![None];
         let mut insert = |bytes: &[u8]| -> Option<usize> {
             let mut node = 0usize;
             for &b in bytes {
@@ -338,7 +381,7 @@ impl WordDfa {
                         children.get_mut(node)?.push((column, new));
                         children.push(Vec::new());
                         ends_of.push(Vec::new());
-                        phrase_first.push(false);
+                        phrase_first.push(None);
                         new
                     }
                 };
@@ -350,14 +393,14 @@ impl WordDfa {
             word_nodes.push((insert(bytes)?, id));
         }
         let mut first_nodes = Vec::with_capacity(phrase_firsts.len());
-        for bytes in phrase_firsts {
-            first_nodes.push(insert(bytes)?);
+        for &(bytes, node) in phrase_firsts {
+            first_nodes.push((insert(bytes)?, node));
         }
         for (node, id) in word_nodes {
             ends_of.get_mut(node)?.push(id);
         }
-        for node in first_nodes {
-            *phrase_first.get_mut(node)? = true;
+        for (node, phrase_node) in first_nodes {
+            *phrase_first.get_mut(node)? = Some(phrase_node);
         }
         let anywhere = Anywhere::new(anywhere)?;
         // The product of the trie (or dead) and the automaton of the `anywhere` patterns, breadth first from the
@@ -377,6 +420,7 @@ impl WordDfa {
         debug_assert!(dead == 0 && root == 1);
         let mut table: Vec<u32> = Vec::new();
         let mut ends: Vec<(u32, u32)> = Vec::new();
+        let mut phrase_nodes: Vec<u32> = Vec::new();
         let mut outputs: Vec<(u32, u32)> = Vec::new();
         let has_output = |key: Key| -> Option<bool> {
             let anchored = match key.0 {
@@ -393,10 +437,15 @@ impl WordDfa {
             }
             outputs.extend(anywhere.ends.get(ac)?.iter().copied());
             ends.push((start, u32::try_from(outputs.len()).ok()?));
+            let phrase_node = match node {
+                Some(n) => *phrase_first.get(n)?,
+                None => None,
+            };
+            phrase_nodes.push(phrase_node.unwrap_or(0));
             for column in 0..stride {
                 let (next, mut flags) = if column == space {
                     let phrase = match node {
-                        Some(n) => *phrase_first.get(n)?,
+                        Some(n) => phrase_first.get(n)?.is_some(),
                         None => false,
                     };
                     ((Some(0), 0), if phrase { DFA_PHRASE } else { 0 })
@@ -429,6 +478,7 @@ impl WordDfa {
             table,
             ends,
             outputs,
+            phrase_nodes,
         })
     }
 
@@ -440,6 +490,7 @@ impl WordDfa {
         for (i, &b) in text.iter().enumerate() {
             let column = usize::from(self.columns.get(usize::from(b)).copied().unwrap_or(0));
             let next = self.table.get(state + column).copied().unwrap_or(0);
+            let from = state;
             state = (next & DFA_STATE) as usize;
             if next & (DFA_OUTPUT | DFA_PHRASE) == 0 {
                 continue;
@@ -451,6 +502,12 @@ impl WordDfa {
             if next & DFA_PHRASE != 0 {
                 report(WordEvent::PhraseStart {
                     start: word_start(),
+                    node: self
+                        .phrase_nodes
+                        .get(from / self.stride)
+                        .copied()
+                        .unwrap_or(0),
+                    next: i + 1,
                 });
                 continue;
             }
@@ -477,7 +534,11 @@ impl WordDfa {
 
     /// Heap memory, in bytes.
     pub(super) fn memory_usage(&self) -> usize {
-        self.columns.len() + self.table.len() * 4 + self.ends.len() * 8 + self.outputs.len() * 8
+        self.columns.len()
+            + self.table.len() * 4
+            + self.ends.len() * 8
+            + self.outputs.len() * 8
+            + self.phrase_nodes.len() * 4
     }
 }
 
@@ -518,8 +579,12 @@ mod tests {
     #[test]
     fn the_automaton_reports_word_starts_and_phrase_starts() {
         let words: [(&[u8], u32); 4] = [(b"ass", 0), (b"asshole", 1), (b"as", 2), (b"porn", 3)];
-        let dfa =
-            WordDfa::build(&words, &[b"nobody", b"you"], &[(b"uck", 5), (b"fuck", 6)]).unwrap();
+        let dfa = WordDfa::build(
+            &words,
+            &[(b"nobody", 7), (b"you", 8)],
+            &[(b"uck", 5), (b"fuck", 6)],
+        )
+        .unwrap();
         let events = |text: &str| {
             let mut out = Vec::new();
             dfa.scan(text.as_bytes(), |e| out.push(e));
@@ -531,11 +596,19 @@ mod tests {
         assert_eq!(events("pornography"), [m(0, 4, 3)]);
         assert_eq!(
             events("nobody likes you"),
-            [WordEvent::PhraseStart { start: 0 }]
+            [WordEvent::PhraseStart {
+                start: 0,
+                node: 7,
+                next: 7
+            }]
         );
         assert_eq!(
             events("hey you there"),
-            [WordEvent::PhraseStart { start: 4 }]
+            [WordEvent::PhraseStart {
+                start: 4,
+                node: 8,
+                next: 8
+            }]
         );
         assert_eq!(events("younger nobodys"), []);
         assert_eq!(events("xass ñass"), []);
