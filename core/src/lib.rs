@@ -209,7 +209,9 @@ impl Haven {
             &mut notes,
         );
         findings.extend(grooming_findings(text::grooming::assess(signals, 0)));
-        Ok(notes.add_to(self.decide(profile, findings)))
+        let mut verdict = self.decide(profile, findings);
+        notes.add_to(&mut verdict);
+        Ok(verdict)
     }
 
     /// Checks a conversation, oldest message first: every message as [`Haven::check_text`] would (evidence
@@ -249,7 +251,9 @@ impl Haven {
         }
         let last = messages.iter().map(|m| m.sent_at).max().unwrap_or(0);
         findings.extend(grooming_findings(text::grooming::assess(signals, last)));
-        Ok(notes.add_to(self.decide(profile, findings)))
+        let mut verdict = self.decide(profile, findings);
+        notes.add_to(&mut verdict);
+        Ok(verdict)
     }
 
     /// The text with what the profile would not let through masked at its original positions: every character
@@ -506,7 +510,7 @@ impl<'a> Notes<'a> {
         }
     }
 
-    fn add_to(self, mut verdict: Verdict) -> Verdict {
+    fn add_to(&self, verdict: &mut Verdict) {
         if self.unavailable {
             verdict
                 .evidence
@@ -517,7 +521,6 @@ impl<'a> Notes<'a> {
                 .evidence
                 .push(classify::text::note(classify::text::NOTE_FAILED));
         }
-        verdict
     }
 }
 
