@@ -5,8 +5,9 @@
 //! 1. [`Normalized`] turns a text into its matching form (case, Unicode compatibility forms, diacritics,
 //!    invisible characters, look-alike letters, leetspeak, spacing, repeats, stars; Arabic, Russian and Chinese
 //!    folding), keeping a map back to the original bytes.
-//! 2. [`TextEngine`] holds the [`lexicon`]s, compiled into one Aho-Corasick automaton over the same matching
-//!    form, with word-boundary modes and a false-positive allowlist, so "Scunthorpe", "assassin" and "cocktail"
+//! 2. [`TextEngine`] holds the [`lexicon`]s, compiled into automata over the same matching form (a word
+//!    automaton for the ASCII forms, Aho-Corasick for the rest), with word-boundary modes and a false-positive
+//!    allowlist, so "Scunthorpe", "assassin" and "cocktail"
 //!    pass while `f u c k`, `sh1t` and `fuсk` (Cyrillic `с`) do not.
 //! 3. [`Haven::check_text`](crate::Haven::check_text) and
 //!    [`Haven::check_conversation`](crate::Haven::check_conversation) turn matches into findings and a verdict:
