@@ -28,6 +28,7 @@
 
 use std::ops::Range;
 
+use smallvec::SmallVec;
 use unicode_normalization::char::{compose, decompose_compatible, is_combining_mark};
 
 /// Flag in [`Normalized`]'s per-byte metadata: the byte is part of a run of joined single letters.
@@ -245,7 +246,7 @@ fn new_general(text: &str) -> Normalized {
 fn new_ascii(bytes: &[u8]) -> Normalized {
     let mut out = Normalized::with_capacity(bytes.len());
     let mut words = Words::new(&[]);
-    let mut units: Vec<Unit> = Vec::new();
+    let mut units: SmallVec<[Unit; 16]> = SmallVec::new();
     let mut gap: Option<(u32, u32, usize, bool)> = None;
     let mut i = 0;
     while let Some(&b) = bytes.get(i) {
@@ -686,16 +687,16 @@ struct Single {
 /// The per-word and between-word steps, over the units of the per-character step.
 struct Words<'a> {
     units: &'a [Unit],
-    mapped: Vec<Mapped>,
-    singles: Vec<Single>,
+    mapped: SmallVec<[Mapped; 16]>,
+    singles: SmallVec<[Single; 8]>,
 }
 
 impl<'a> Words<'a> {
     fn new(units: &'a [Unit]) -> Words<'a> {
         Words {
             units,
-            mapped: Vec::new(),
-            singles: Vec::new(),
+            mapped: SmallVec::new(),
+            singles: SmallVec::new(),
         }
     }
 
@@ -786,7 +787,7 @@ impl<'a> Words<'a> {
             if let Some((s, e)) = run.first().and_then(|s| s.gap) {
                 out.push_space(s, e);
             }
-            let letters: Vec<Mapped> = run
+            let letters: SmallVec<[Mapped; 16]> = run
                 .iter()
                 .map(|s| Mapped {
                     c: leet_latin(s.letter.c)
