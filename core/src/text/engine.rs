@@ -113,8 +113,8 @@ struct Compiled {
 /// Spanish and leetspeak: most of the lexicons and most texts) of whole-word and prefix entries only match from a
 /// word start: the one-word ones are in a [`WordDfa`] (one table lookup per byte), the phrases in a [`WordTrie`]
 /// walked from the words that start one; the ASCII `any` entries without spaces are in the same `WordDfa`, whose
-/// states also follow them at every position (others would be in a small DFA). The non-ASCII
-/// forms (Arabic, Chinese, Russian) in a contiguous NFA, scanned only when the text has non-ASCII bytes; the
+/// states also follow them at every position (others would be in a small DFA). The non-ASCII forms (Arabic,
+/// Chinese, Russian) are in a contiguous NFA, scanned only when the text has non-ASCII bytes, and the
 /// self-censored `*` variants (many, one per inner stretch of each word) in another NFA, scanned only when the
 /// text has a `*`. One DFA over everything would take about 37 MB.
 #[derive(Debug)]
@@ -266,6 +266,15 @@ impl TextEngine {
         phrase_firsts.sort_unstable();
         phrase_firsts.dedup();
         let dfa = WordDfa::build(&singles, &phrase_firsts, &any_words);
+        // Should a word automaton or trie not build (beyond their size limits, which lexicons are far below),
+        // its patterns go to the automata that scan every byte instead of going unmatched.
+        let complete = words.is_some() != word_starts.is_empty()
+            && phrases.is_some() == (singles.len() < word_starts.len())
+            && dfa.is_some()
+                != (singles.is_empty() && phrase_firsts.is_empty() && any_words.is_empty());
+        if trie && !complete {
+            return TextEngine::compile(entries, version, false);
+        }
         let parts = [
             Part::build(AhoCorasickKind::DFA, Gate::Always, &ascii),
             Part::build(AhoCorasickKind::ContiguousNFA, Gate::NonAscii, &other),
