@@ -25,6 +25,10 @@ const BUILTIN: [(Language, &str); 6] = [
 /// The version of the built-in lexicons, reported in evidence.
 pub const BUILTIN_VERSION: &str = "2026.12.1";
 
+/// The most `any` patterns folded into the word automaton (its construction grows with their square); others go
+/// to an Aho-Corasick automaton. The built-in lexicons have two.
+const MAX_DFA_ANY: usize = 64;
+
 /// Longest term (in characters of its matching form) that gets `*` variants (`f*ck`, `sh*t`).
 const MAX_STAR_TERM: usize = 12;
 
@@ -236,7 +240,7 @@ impl TextEngine {
                 starred.push(item);
             } else if string.is_ascii() && !anywhere && trie {
                 word_starts.push((string.as_bytes(), index as u32));
-            } else if string.is_ascii() && !string.contains(' ') && trie {
+            } else if string.is_ascii() && !string.contains(' ') && trie && any_words.len() < MAX_DFA_ANY {
                 any_words.push((string.as_bytes(), index as u32));
             } else if string.is_ascii() {
                 ascii.push(item);
@@ -396,46 +400,93 @@ impl TextEngine {
         {
             // Word starts inside runs of joined single letters (`f u c k`).
             for start in 1..bytes.len() {
-                if form.is_joined(start - 1)
-                    && form.is_joined(start)
-                    && bytes.get(start - 1) != Some(&b' ')
-                {
+                if form.is_joined(start - 1) && form.is_joined(start) {
                     words.walk(bytes, start, |end, p| consider(p, start, end));
                 }
             }
         }
-        hits.retain(|(span, _)| {
-            !allowed
-                .iter()
-                .any(|a| a.start <= span.start && span.end <= a.end)
-        });
-        hits.sort_by(|a, b| {
-            a.0.start
-                .cmp(&b.0.start)
-                .then(b.0.end.cmp(&a.0.end))
-                .then(a.1.cmp(&b.1))
-        });
-        hits.dedup_by(|b, a| a.0 == b.0 && kind_of(inner, a.1) == kind_of(inner, b.1));
-        let kept: Vec<&(Range<usize>, u32)> = hits
-            .iter()
-            .filter(|(span, entry)| {
-                !hits.iter().any(|(other, other_entry)| {
-                    other != span
-                        && other.start <= span.start
-                        && span.end <= other.end
-                        && kind_of(inner, *other_entry) == kind_of(inner, *entry)
-                })
-            })
-            .collect();
-        kept.into_iter()
+        let hits = drop_contained(hits, allowed, |entry| kind_of(inner, entry));
+        hits.into_iter()
             .filter_map(|(span, entry)| {
                 Some(LexiconMatch {
-                    entry: inner.entries.get(*entry as usize)?.clone(),
+                    entry: inner.entries.get(entry as usize)?.clone(),
                     span: form.original_range(span.start, span.end),
                 })
             })
             .collect()
     }
+}
+
+/// The hits (span, entry) that survive the allowlist and overlaps, sorted by start (longest first, then entry):
+/// a hit inside an `allowed` span is dropped, as is a hit inside another hit of the same kind (`kind` of its
+/// entry), and of several hits with the same span and kind one stays. In O(n log n), so that a long text full of
+/// matches costs no more than its length (a text of 200,000 matches is not 200,000² comparisons).
+fn drop_contained<K: PartialEq + Copy>(
+    mut hits: Vec<(Range<usize>, u32)>,
+    mut allowed: Vec<Range<usize>>,
+    kind: impl Fn(u32) -> K,
+) -> Vec<(Range<usize>, u32)> {
+    // Allowed spans by start, with the furthest end among each one and those before it.
+    allowed.sort_unstable_by_key(|a| a.start);
+    let mut furthest = 0;
+    let reach: Vec<usize> = allowed
+        .iter()
+        .map(|a| {
+            furthest = furthest.max(a.end);
+            furthest
+        })
+        .collect();
+    hits.retain(|(span, _)| {
+        let before = allowed.partition_point(|a| a.start <= span.start);
+        // Kept unless an allowed span starting at or before it reaches its end.
+        before
+            .checked_sub(1)
+            .and_then(|i| reach.get(i))
+            .is_none_or(|&end| span.end > end)
+    });
+    hits.sort_by(|a, b| {
+        a.0.start
+            .cmp(&b.0.start)
+            .then(b.0.end.cmp(&a.0.end))
+            .then(a.1.cmp(&b.1))
+    });
+    hits.dedup_by(|b, a| a.0 == b.0 && kind(a.1) == kind(b.1));
+    // In this order a span's containers (same kind, another span) all come before it: those starting earlier,
+    // and those starting with it and ending later. Per kind, the furthest end before a span's group of equal
+    // spans says whether one contains it.
+    let mut kinds: Vec<K> = Vec::new();
+    for &(_, entry) in &hits {
+        if !kinds.contains(&kind(entry)) {
+            kinds.push(kind(entry));
+        }
+    }
+    let mut keep = vec![true; hits.len()];
+    for k in kinds {
+        let mut furthest: Option<usize> = None;
+        let mut group: Option<(Range<usize>, Option<usize>)> = None;
+        for (i, (span, entry)) in hits.iter().enumerate() {
+            if kind(*entry) != k {
+                continue;
+            }
+            let before = match &group {
+                Some((g, before)) if g == span => *before,
+                _ => {
+                    group = Some((span.clone(), furthest));
+                    furthest
+                }
+            };
+            if before.is_some_and(|end| span.end <= end)
+                && let Some(flag) = keep.get_mut(i)
+            {
+                *flag = false;
+            }
+            furthest = Some(furthest.map_or(span.end, |f| f.max(span.end)));
+        }
+    }
+    hits.into_iter()
+        .zip(keep)
+        .filter_map(|(hit, keep)| keep.then_some(hit))
+        .collect()
 }
 
 fn kind_of(inner: &Compiled, entry: u32) -> Option<EntryKind> {
@@ -579,6 +630,99 @@ grooming.secrecy 2 word don't tell your parents
             let walked = TextEngine::builtin();
             prop_assert!(walked.inner.dfa.is_some() && full.inner.dfa.is_none());
             prop_assert!(walked.inner.phrases.is_some() && full.inner.words.is_none());
+            let form = Normalized::new(&text);
+            prop_assert_eq!(
+                walked.scan_normalized(&form, LanguageSet::ALL),
+                full.scan_normalized(&form, LanguageSet::ALL)
+            );
+        }
+    }
+
+    /// The filters as first written: every hit against every allowed span and every other hit.
+    fn drop_contained_slowly(
+        mut hits: Vec<(Range<usize>, u32)>,
+        allowed: Vec<Range<usize>>,
+        kind: impl Fn(u32) -> u32,
+    ) -> Vec<(Range<usize>, u32)> {
+        hits.retain(|(span, _)| {
+            !allowed
+                .iter()
+                .any(|a| a.start <= span.start && span.end <= a.end)
+        });
+        hits.sort_by(|a, b| {
+            a.0.start
+                .cmp(&b.0.start)
+                .then(b.0.end.cmp(&a.0.end))
+                .then(a.1.cmp(&b.1))
+        });
+        hits.dedup_by(|b, a| a.0 == b.0 && kind(a.1) == kind(b.1));
+        hits.iter()
+            .filter(|(span, entry)| {
+                !hits.iter().any(|(other, other_entry)| {
+                    other != span
+                        && other.start <= span.start
+                        && span.end <= other.end
+                        && kind(*other_entry) == kind(*entry)
+                })
+            })
+            .cloned()
+            .collect()
+    }
+
+    fn spans(max: usize) -> impl Strategy<Value = Vec<(usize, usize)>> {
+        proptest::collection::vec((0..20usize, 1..6usize), 0..max)
+    }
+
+    /// A random lexicon over a few letters: words and phrases in every mode, the same string in several modes,
+    /// phrase first words that are words too, `any` patterns inside words.
+    fn small_lexicon() -> impl Strategy<Value = String> {
+        let term = prop_oneof![
+            "[abc]{1,4}",
+            "[abc]{1,3} [abc]{1,3}",
+            "[abc]{1,2} [abc]{1,2} [abc]{1,2}",
+        ];
+        let mode = proptest::sample::select(vec!["word", "prefix", "any"]);
+        let category = proptest::sample::select(vec!["profanity 2", "sexual 3", "allow 0"]);
+        proptest::collection::vec((category, mode, term), 1..12).prop_map(|lines| {
+            lines
+                .into_iter()
+                .map(|(c, m, t)| format!("{c} {m} {t}\n"))
+                .collect()
+        })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        /// The O(n log n) filters keep exactly what comparing every pair kept.
+        #[test]
+        fn drop_contained_equals_the_pairwise_filters(
+            hits in spans(40),
+            allowed in spans(4),
+            entries in proptest::collection::vec(0..6u32, 40),
+        ) {
+            let hits: Vec<(Range<usize>, u32)> = hits
+                .into_iter()
+                .zip(entries)
+                .map(|((s, n), e)| (s..s + n, e))
+                .collect();
+            let allowed: Vec<Range<usize>> = allowed.into_iter().map(|(s, n)| s..s + n).collect();
+            let kind = |e: u32| e % 3;
+            prop_assert_eq!(
+                drop_contained(hits.clone(), allowed.clone(), kind),
+                drop_contained_slowly(hits, allowed, kind)
+            );
+        }
+
+        /// On random lexicons, the word automaton and tries find what one automaton over every pattern finds.
+        #[test]
+        fn word_automaton_equals_the_full_scan_on_any_lexicon(
+            lexicon in small_lexicon(),
+            text in "(([abc]{1,5}|[abc]( [abc]){2,4}|é|ж|\\*)( |, |\n|)){0,10}",
+        ) {
+            let entries = lexicon::parse(Language::En, &lexicon).unwrap();
+            let walked = TextEngine::compile(entries.clone(), "t", true);
+            let full = TextEngine::compile(entries, "t", false);
             let form = Normalized::new(&text);
             prop_assert_eq!(
                 walked.scan_normalized(&form, LanguageSet::ALL),
