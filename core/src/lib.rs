@@ -273,7 +273,7 @@ impl Haven {
             .filter(|c| c.action != Action::Allow)
             .map(|c| c.category)
             .collect();
-        let mut spans: Vec<(usize, usize)> = verdict
+        let spans: Vec<(usize, usize)> = verdict
             .evidence
             .iter()
             .filter(|e| e.category.is_some_and(|c| masked_categories.contains(&c)))
@@ -282,13 +282,7 @@ impl Haven {
         if spans.is_empty() {
             return Ok(text.to_owned());
         }
-        spans.sort_unstable();
-        let mut masked = String::with_capacity(text.len());
-        for (i, c) in text.char_indices() {
-            let inside = spans.iter().any(|&(s, e)| s <= i && i < e);
-            masked.push(if inside && !c.is_whitespace() { '*' } else { c });
-        }
-        Ok(masked)
+        Ok(mask_spans(text, spans))
     }
 
     /// Lexicon, personal-data and classifier findings of one message (the classifier as `notes` says), and its
@@ -488,6 +482,50 @@ impl Haven {
             verdict.redirect = url::safesearch::rewrite(url, profile.safe_search());
         }
         Ok(verdict)
+    }
+}
+
+/// `text` with every character but spaces inside one of the byte `spans` replaced by `*`. One pass: the spans
+/// that start at or before a character, and the furthest end among them, say whether it is inside one (linear
+/// however many spans a long text has).
+fn mask_spans(text: &str, mut spans: Vec<(usize, usize)>) -> String {
+    spans.sort_unstable();
+    let mut masked = String::with_capacity(text.len());
+    let mut next = spans.iter().peekable();
+    let mut covered_until = 0;
+    for (i, c) in text.char_indices() {
+        while let Some(&(_, end)) = next.next_if(|&&(start, _)| start <= i) {
+            covered_until = covered_until.max(end);
+        }
+        let inside = i < covered_until;
+        masked.push(if inside && !c.is_whitespace() { '*' } else { c });
+    }
+    masked
+}
+
+#[cfg(test)]
+mod mask_tests {
+    use proptest::prelude::*;
+
+    use super::mask_spans;
+
+    proptest! {
+        /// The one-pass masking masks exactly the characters some span covers.
+        #[test]
+        fn one_pass_masking_equals_checking_every_span(
+            text in "[a-c é\u{4e00}]{0,30}",
+            spans in proptest::collection::vec((0..40usize, 0..12usize), 0..8),
+        ) {
+            let spans: Vec<(usize, usize)> = spans.into_iter().map(|(s, n)| (s, s + n)).collect();
+            let expected: String = text
+                .char_indices()
+                .map(|(i, c)| {
+                    let inside = spans.iter().any(|&(s, e)| s <= i && i < e);
+                    if inside && !c.is_whitespace() { '*' } else { c }
+                })
+                .collect();
+            prop_assert_eq!(mask_spans(&text, spans), expected);
+        }
     }
 }
 

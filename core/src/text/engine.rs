@@ -240,7 +240,11 @@ impl TextEngine {
                 starred.push(item);
             } else if string.is_ascii() && !anywhere && trie {
                 word_starts.push((string.as_bytes(), index as u32));
-            } else if string.is_ascii() && !string.contains(' ') && trie && any_words.len() < MAX_DFA_ANY {
+            } else if string.is_ascii()
+                && !string.contains(' ')
+                && trie
+                && any_words.len() < MAX_DFA_ANY
+            {
                 any_words.push((string.as_bytes(), index as u32));
             } else if string.is_ascii() {
                 ascii.push(item);
