@@ -293,7 +293,7 @@ fn new_ascii(bytes: &[u8]) -> Normalized {
             if let Some((s, e, _, _)) = gap {
                 out.push_space(s, e);
             }
-            emit_ascii_letters(&mut out, word, i as u32);
+            emit_plain_word(&mut out, bytes, i);
         } else {
             units.clear();
             units.extend(word.iter().zip(i as u32..).map(|(&b, at)| Unit {
@@ -367,22 +367,6 @@ fn ascii_class(b: u8) -> Class {
         .get(usize::from(b))
         .copied()
         .unwrap_or(Class::Separator)
-}
-
-/// Emits a word of ASCII letters (any case) that starts at byte `at` of the text, runs of one letter collapsed:
-/// what [`emit_collapsed`] does with the word's units.
-fn emit_ascii_letters(out: &mut Normalized, word: &[u8], at: u32) {
-    let mut k = 0;
-    while let Some(&b) = word.get(k) {
-        let c = b.to_ascii_lowercase();
-        let mut j = k + 1;
-        while word.get(j).is_some_and(|n| n.to_ascii_lowercase() == c) {
-            j += 1;
-        }
-        let run = (j - k).min(RUN_MASK as usize) as u8;
-        out.push_ascii(c, at + k as u32, at + j as u32, run);
-        k = j;
-    }
 }
 
 /// The longest prefix of `text` on a character boundary whose length fits in a `u32`.
