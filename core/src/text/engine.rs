@@ -197,8 +197,8 @@ impl TextEngine {
         TextEngine::compile(entries, version, true)
     }
 
-    /// Compiles parsed entries; `trie` puts the ASCII whole-word and prefix patterns in the [`WordTrie`] rather
-    /// than in the automaton that scans every byte (the same matches either way, which a test checks).
+    /// Compiles parsed entries; `trie` puts the ASCII patterns in the word automaton and tries (see `Part`) rather
+    /// than in the Aho-Corasick automaton that scans every byte (the same matches either way, which tests check).
     fn compile(entries: Vec<LexiconEntry>, version: &str, trie: bool) -> TextEngine {
         let mut strings: Vec<String> = Vec::new();
         let mut patterns = Vec::new();
