@@ -8,6 +8,66 @@
 
 use std::collections::HashMap;
 
+/// A trie as lists of children over byte columns: the first stage of [`WordTrie`] and [`WordDfa`].
+struct PlainTrie {
+    /// Byte → column (0: no pattern has this byte).
+    columns: Vec<u8>,
+    /// Column → byte (column 0 stands for every other byte).
+    byte_of: Vec<u8>,
+    /// Per node (the root is node 0): its children as (column, node).
+    children: Vec<Vec<(u8, usize)>>,
+    /// Per node: the ids of the patterns ending there.
+    ends_of: Vec<Vec<u32>>,
+}
+
+impl PlainTrie {
+    /// An empty trie whose columns are the bytes of `strings`. `None` beyond 255 distinct bytes.
+    fn new<'a>(strings: impl IntoIterator<Item = &'a [u8]>) -> Option<PlainTrie> {
+        let mut columns = vec![0u8; 256];
+        let mut byte_of = vec![0u8];
+        for bytes in strings {
+            for &b in bytes {
+                let slot = columns.get_mut(usize::from(b))?;
+                if *slot == 0 {
+                    *slot = u8::try_from(byte_of.len()).ok()?;
+                    byte_of.push(b);
+                }
+            }
+        }
+        Some(PlainTrie {
+            columns,
+            byte_of,
+            children: vec![Vec::new()],
+            ends_of: vec![Vec::new()],
+        })
+    }
+
+    /// The node of `bytes` (every byte one of the trie's columns), added with its missing ancestors.
+    fn insert(&mut self, bytes: &[u8]) -> Option<usize> {
+        let mut node = 0usize;
+        for &b in bytes {
+            let column = *self.columns.get(usize::from(b))?;
+            let known = self
+                .children
+                .get(node)?
+                .iter()
+                .find(|&&(c, _)| c == column)
+                .map(|&(_, n)| n);
+            node = match known {
+                Some(n) => n,
+                None => {
+                    let new = self.children.len();
+                    self.children.get_mut(node)?.push((column, new));
+                    self.children.push(Vec::new());
+                    self.ends_of.push(Vec::new());
+                    new
+                }
+            };
+        }
+        Some(node)
+    }
+}
+
 /// Flag in a cell's `base`: patterns end at this node.
 const HAS_OUTPUT: u32 = 1 << 31;
 /// A free cell's `check`.
@@ -43,49 +103,24 @@ impl WordTrie {
         if patterns.is_empty() {
             return None;
         }
-        let mut columns = vec![0u8; 256];
-        let mut used = 0usize;
-        for &(bytes, _) in patterns {
-            for &b in bytes {
-                let slot = columns.get_mut(usize::from(b))?;
-                if *slot == 0 {
-                    used += 1;
-                    *slot = u8::try_from(used).ok()?;
-                }
-            }
-        }
-        // A plain trie first: children as (column, node) lists, outputs per node.
-        let mut children: Vec<Vec<(u8, usize)>> = vec![Vec::new()];
-        let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
+        let mut plain = PlainTrie::new(patterns.iter().map(|&(bytes, _)| bytes))?;
         for &(bytes, id) in patterns {
-            let mut node = 0usize;
-            for &b in bytes {
-                let column = *columns.get(usize::from(b))?;
-                let known = children
-                    .get(node)?
-                    .iter()
-                    .find(|&&(c, _)| c == column)
-                    .map(|&(_, n)| n);
-                node = match known {
-                    Some(n) => n,
-                    None => {
-                        let new = children.len();
-                        children.get_mut(node)?.push((column, new));
-                        children.push(Vec::new());
-                        ends_of.push(Vec::new());
-                        new
-                    }
-                };
-            }
-            ends_of.get_mut(node)?.push(id);
+            let node = plain.insert(bytes)?;
+            plain.ends_of.get_mut(node)?.push(id);
         }
+        let PlainTrie {
+            columns,
+            byte_of,
+            mut children,
+            ends_of,
+        } = plain;
         // Then each node's children placed breadth first at the lowest base where all of them fit.
         let mut cells = vec![
             Cell {
                 base: 0,
                 check: FREE,
             };
-            used + 1
+            byte_of.len()
         ];
         let mut cell_of = vec![0u32; children.len()];
         let mut queue = vec![0usize];
@@ -343,59 +378,30 @@ impl WordDfa {
         {
             return None;
         }
-        let mut columns = vec![0u8; 256];
-        let mut byte_of = vec![0u8];
         let all = words
             .iter()
             .chain(anywhere)
             .map(|&(w, _)| w)
             .chain(phrase_firsts.iter().map(|&(w, _)| w));
-        for bytes in all.chain(std::iter::once(&b" "[..])) {
-            for &b in bytes {
-                let slot = columns.get_mut(usize::from(b))?;
-                if *slot == 0 {
-                    *slot = u8::try_from(byte_of.len()).ok()?;
-                    byte_of.push(b);
-                }
-            }
-        }
-        let stride = byte_of.len();
-        let space = usize::from(*columns.get(usize::from(b' '))?);
+        let mut plain = PlainTrie::new(all.chain(std::iter::once(&b" "[..])))?;
+        let stride = plain.byte_of.len();
+        let space = usize::from(*plain.columns.get(usize::from(b' '))?);
         // The trie of the word-start patterns and phrase first words.
-        let mut children: Vec<Vec<(usize, usize)>> = vec![Vec::new()];
-        let mut ends_of: Vec<Vec<u32>> = vec![Vec::new()];
-        let mut phrase_first: Vec<Option<u32>> = vec![None];
-        let mut insert = |bytes: &[u8]| -> Option<usize> {
-            let mut node = 0usize;
-            for &b in bytes {
-                let column = usize::from(*columns.get(usize::from(b))?);
-                let known = children
-                    .get(node)?
-                    .iter()
-                    .find(|&&(c, _)| c == column)
-                    .map(|&(_, n)| n);
-                node = match known {
-                    Some(n) => n,
-                    None => {
-                        let new = children.len();
-                        children.get_mut(node)?.push((column, new));
-                        children.push(Vec::new());
-                        ends_of.push(Vec::new());
-                        phrase_first.push(None);
-                        new
-                    }
-                };
-            }
-            Some(node)
-        };
         let mut word_nodes = Vec::with_capacity(words.len());
         for &(bytes, id) in words {
-            word_nodes.push((insert(bytes)?, id));
+            word_nodes.push((plain.insert(bytes)?, id));
         }
         let mut first_nodes = Vec::with_capacity(phrase_firsts.len());
         for &(bytes, node) in phrase_firsts {
-            first_nodes.push((insert(bytes)?, node));
+            first_nodes.push((plain.insert(bytes)?, node));
         }
+        let PlainTrie {
+            columns,
+            byte_of,
+            children,
+            mut ends_of,
+        } = plain;
+        let mut phrase_first: Vec<Option<u32>> = vec![None; children.len()];
         for (node, id) in word_nodes {
             ends_of.get_mut(node)?.push(id);
         }
@@ -456,7 +462,7 @@ impl WordDfa {
                         children
                             .get(n)?
                             .iter()
-                            .find(|&&(c, _)| c == column)
+                            .find(|&&(c, _)| usize::from(c) == column)
                             .map(|&(_, child)| child)
                     });
                     ((child, anywhere.next(ac, *byte_of.get(column)?)?), 0)
