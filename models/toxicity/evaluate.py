@@ -17,7 +17,9 @@ measured is what ships:
 - profanity-check: PyPI alt-profanity-check 1.9.1 `predict_prob` (English-only TF-IDF + linear SVM; trained on
   Davidson et al. and Jigsaw data, so its English figures on those sets are on data it has seen).
 
-Metrics: ROC-AUC; F1 at the operating threshold (Haven: the bullying block threshold of the 9-12 tier in the
+Metrics: ROC-AUC; for every set, the paired bootstrap of haven+lex's ROC-AUC minus the best peer's (2,000
+resamples of the set's rows, seed 1: mean difference, 95 % interval, share of resamples where Haven is ahead);
+F1 at the operating threshold (Haven: the bullying block threshold of the 9-12 tier in the
 model's manifest; binary scorers: flagged; profanity-check: 0.5); false-positive rate at that threshold on
 benign conversation. Writes models/toxicity/eval_report.json and prints Markdown.
 """
@@ -40,6 +42,7 @@ ROOT = HERE.parent.parent
 sys.path.insert(0, str(HERE))
 import data  # noqa: E402
 
+PEERS = ["lexicon", "rustrict", "rustrict-graded", "profanity-check"]
 SCORERS = ["haven", "haven-lang", "haven+lex", "fast", "minilm", "lexicon", "rustrict", "rustrict-graded", "profanity-check"]
 BINARY = {"lexicon", "rustrict"}
 
@@ -55,6 +58,21 @@ def threshold(scorer: str) -> float:
     with open(ROOT / "models" / manifest / "manifest.toml", "rb") as f:
         cats = tomllib.load(f)["categories"]
     return next(c["threshold"]["9-12"] for c in cats if c["category"] == "bullying")
+
+
+def paired_bootstrap(y: np.ndarray, ours: np.ndarray, peer: np.ndarray, rounds: int = 2000) -> dict:
+    """ROC-AUC of `ours` minus `peer` over resamples of the rows (with replacement, the same rows for both)."""
+    rng = np.random.default_rng(1)
+    diffs = []
+    for _ in range(rounds):
+        i = rng.integers(0, len(y), len(y))
+        if y[i].min() == y[i].max():
+            continue
+        diffs.append(roc_auc_score(y[i], ours[i]) - roc_auc_score(y[i], peer[i]))
+    d = np.array(diffs)
+    low, high = np.percentile(d, [2.5, 97.5])
+    return {"mean": round(float(d.mean()), 4), "ci95": [round(float(low), 4), round(float(high), 4)],
+            "ahead": round(float((d > 0).mean()), 3)}
 
 
 def rust_scores(rows: list[data.Row], binary: str | None) -> list[dict]:
@@ -133,6 +151,10 @@ def main() -> None:
                     "f1": round(float(f1_score(y, flagged)), 4),
                     "fpr": round(float(flagged[y == 0].mean()), 4),
                 }
+            peers = [p for p in PEERS if p in group and group[p]["auc"] is not None]
+            if peers:
+                best = max(peers, key=lambda p: group[p]["auc"])
+                group["vs_best_peer"] = {"peer": best, **paired_bootstrap(y, table["haven+lex"][idx], table[best][idx])}
             report["groups"][f"{lang}/{split}"] = group
             files = group["files"]
             if split == "dev" and len(files) > 1:
@@ -176,6 +198,14 @@ def main() -> None:
         print(f"| {name} F1 | {g['n']} | " + " | ".join(cells) + " |")
     cells = [f"{100 * chat[s]['fpr']:.2f} %" if s in chat else "–" for s in SCORERS]
     print(f"| benign chat FPR | {chat['n']} | " + " | ".join(cells) + " |")
+    print()
+    print("| set | best peer | haven+lex − peer ROC-AUC (paired bootstrap mean) | 95 % interval | Haven ahead in |")
+    print("|---|---|---|---|---|")
+    for name, g in report["groups"].items():
+        b = g.get("vs_best_peer")
+        if b:
+            print(f"| {name} | {b['peer']} | {b['mean']:+.3f} | {b['ci95'][0]:+.3f} to {b['ci95'][1]:+.3f} | "
+                  f"{100 * b['ahead']:.1f} % |")
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@
 //! - `haven_full`: what Haven's whole `check_text` weighs, language given: the higher of `haven_lang` and the
 //!   lexicons' highest confidence among bullying, hate, profanity, sexual content and violence (a lexicon finding
 //!   counts as its severity / 3), as `Verdict::decide` keeps each category's highest confidence;
+//! - `lexicon_confidence`: that highest lexicon confidence alone (0 when the lexicons find none of them);
 //! - `lexicon`: 1 if the lexicon engine alone (`check_text` without the classifier, language given) finds any
 //!   of those categories, else 0;
 //! - `rustrict`: 1 if `rustrict`'s `is_inappropriate` is true, else 0; `rustrict_graded`: 0 none, 1 mild,
@@ -92,7 +93,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         let minilm_en = minilm.filter(|_| language == Some(Language::En));
         let scores = serde_json::json!({
             "fast": fast, "minilm": minilm_en, "haven": haven, "haven_lang": haven_lang,
-            "haven_full": haven_full, "lexicon": lexicon, "rustrict": rustrict,
+            "haven_full": haven_full, "lexicon_confidence": lexicon_confidence, "lexicon": lexicon, "rustrict": rustrict,
             "rustrict_graded": rustrict_graded(text),
         });
         writeln!(out, "{scores}")?;
