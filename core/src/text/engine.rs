@@ -421,6 +421,14 @@ impl TextEngine {
     }
 }
 
+/// The order of hits (span, entry) in a scan's result: by start, longest first, then by entry.
+fn hit_order(a: &(Range<usize>, u32), b: &(Range<usize>, u32)) -> std::cmp::Ordering {
+    a.0.start
+        .cmp(&b.0.start)
+        .then(b.0.end.cmp(&a.0.end))
+        .then(a.1.cmp(&b.1))
+}
+
 /// The hits (span, entry) that survive the allowlist and overlaps, sorted by start (longest first, then entry):
 /// a hit inside an `allowed` span is dropped, as is a hit inside another hit of the same kind (`kind` of its
 /// entry), and of several hits with the same span and kind one stays. In O(n log n), so that a long text full of
@@ -448,12 +456,7 @@ fn drop_contained<K: PartialEq + Copy>(
             .and_then(|i| reach.get(i))
             .is_none_or(|&end| span.end > end)
     });
-    hits.sort_by(|a, b| {
-        a.0.start
-            .cmp(&b.0.start)
-            .then(b.0.end.cmp(&a.0.end))
-            .then(a.1.cmp(&b.1))
-    });
+    hits.sort_by(hit_order);
     hits.dedup_by(|b, a| a.0 == b.0 && kind(a.1) == kind(b.1));
     // In this order a span's containers (same kind, another span) all come before it: those starting earlier,
     // and those starting with it and ending later. Per kind, the furthest end before a span's group of equal
@@ -653,12 +656,7 @@ grooming.secrecy 2 word don't tell your parents
                 .iter()
                 .any(|a| a.start <= span.start && span.end <= a.end)
         });
-        hits.sort_by(|a, b| {
-            a.0.start
-                .cmp(&b.0.start)
-                .then(b.0.end.cmp(&a.0.end))
-                .then(a.1.cmp(&b.1))
-        });
+        hits.sort_by(hit_order);
         hits.dedup_by(|b, a| a.0 == b.0 && kind(a.1) == kind(b.1));
         hits.iter()
             .filter(|(span, entry)| {
