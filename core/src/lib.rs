@@ -469,7 +469,7 @@ impl Haven {
     /// category lists; the parent's allow list beats every category but known abuse. When the check allows
     /// or warns and the URL is a search without SafeSearch, [`Verdict::redirect`] holds the safe version.
     pub fn check_url(&self, profile: &Profile, url: &str) -> Result<Verdict, Error> {
-        let canonical = url::CanonicalUrl::parse(url)?;
+        let canonical = url::CanonicalUrl::parse_for(url, &self.urls)?;
         let domain = profile.domain_decision(canonical.host());
         let findings = self
             .urls

@@ -132,6 +132,19 @@ impl UrlEngine {
         &self.lists
     }
 
+    /// Starts loading the table slots that a check of a URL on the domain `host` (canonical, a domain name)
+    /// will read; see [`CanonicalUrl::parse_for`].
+    pub(crate) fn prefetch_domain(&self, host: &str) {
+        if self.lists.is_empty() {
+            return;
+        }
+        let hosts = Suffixes::of_domain(host);
+        for list in &self.lists {
+            list.prefetch(SectionKind::ExceptionDomains, &hosts.fps);
+            list.prefetch(SectionKind::Domains, &hosts.fps);
+        }
+    }
+
     /// Every list that matches the URL, with the most specific matching expression of each.
     pub fn check<'a>(&'a self, url: &'a CanonicalUrl) -> ListMatches<'a> {
         let mut matches = ListMatches::default();
@@ -194,12 +207,18 @@ impl<'a> Suffixes<'a> {
     /// including) the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
     /// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
     fn of(url: &'a CanonicalUrl) -> Suffixes<'a> {
-        let host = url.host();
-        let mut out = Suffixes::default();
-        out.push(host);
         if url.host_kind() != HostKind::Domain {
+            let mut out = Suffixes::default();
+            out.push(url.host());
             return out;
         }
+        Suffixes::of_domain(url.host())
+    }
+
+    /// [`Suffixes::of`] a domain name.
+    fn of_domain(host: &'a str) -> Suffixes<'a> {
+        let mut out = Suffixes::default();
+        out.push(host);
         let bytes = host.as_bytes();
         let Some(last_dot) = bytes.iter().rposition(|&b| b == b'.') else {
             return out;

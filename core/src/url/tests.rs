@@ -70,6 +70,71 @@ fn plain_urls_take_the_one_pass_path() {
     }
 }
 
+/// The one-pass path tells its caller the host as soon as it has checked it: the canonical host, and only for a
+/// plain URL whose host needs no lower-casing (the engine's table reads start from it, see `parse_for`).
+#[test]
+fn plain_path_reports_the_host_early() {
+    let seen = |url: &str| {
+        let mut host = None;
+        let parsed = CanonicalUrl::already_plain_with(url, |h| host = Some(h.to_owned()));
+        (parsed.map(|u| u.host().to_owned()), host)
+    };
+    for (url, host) in [
+        ("https://cdn.a.example.com/x1.jpg", "cdn.a.example.com"),
+        ("http://example.com:8080?q=1", "example.com"),
+        ("wss://chat.example/socket", "chat.example"),
+    ] {
+        assert_eq!(seen(url), (Some(host.to_owned()), Some(host.to_owned())));
+    }
+    // Upper case: the host is reported by the check itself, not early.
+    assert_eq!(
+        seen("http://WWW.Example.com/"),
+        (Some("www.example.com".to_owned()), None)
+    );
+    // Not plain: neither.
+    for url in [
+        "http://1.2.3.4/",
+        "http://xn--bcher-kva.de/",
+        "http://a.example./",
+        "ftp://a.example/",
+    ] {
+        assert_eq!(seen(url), (None, None), "{url}");
+    }
+}
+
+/// `parse_for` (canonicalise with the engine's table reads started early) and `parse` agree, and the check
+/// after either finds the same lists.
+#[test]
+fn parse_for_an_engine_is_parse() {
+    let list = ParsedList::parse(
+        "# id: t\n# category: gambling\n# version: 1\ncasino.example\n",
+        &list::ListOptions::default(),
+    )
+    .unwrap();
+    let engine =
+        UrlEngine::new().with_list(CompiledList::from_bytes(compiled::compile(&list)).unwrap());
+    let data: serde_json::Value = serde_json::from_str(&shared("whatwg_urltestdata.json")).unwrap();
+    let inputs = data
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|case| case.get("input").and_then(|i| i.as_str()));
+    let extra = [
+        "https://www.casino.example/slots",
+        "http://casino.example",
+        "http://xcasino.example/",
+    ];
+    let mut blocked = 0;
+    for input in inputs.chain(extra) {
+        let url = CanonicalUrl::parse_for(input, &engine);
+        assert_eq!(url, CanonicalUrl::parse(input), "{input:?}");
+        if let Ok(url) = url {
+            blocked += usize::from(!engine.check(&url).is_empty());
+        }
+    }
+    assert_eq!(blocked, 2);
+}
+
 #[test]
 fn safe_browsing_canonicalisation_table() {
     let table = shared("safe_browsing_canonicalization.tsv");
@@ -406,6 +471,7 @@ mod properties {
             if let Some(fast) = CanonicalUrl::already_plain(&input) {
                 prop_assert_eq!(Ok(fast), CanonicalUrl::parse_general(input.as_bytes()), "{}", input);
             }
+            prop_assert_eq!(CanonicalUrl::parse_for(&input, &UrlEngine::builtin()), CanonicalUrl::parse(&input));
         }
 
         /// Any bytes at all are safe input.
