@@ -272,10 +272,11 @@ pub fn haven_load(path: &Path) -> Result<UrlEngine, BenchError> {
     Ok(UrlEngine::new().with_list(list))
 }
 
-/// Haven's per-URL work: canonicalise the URL string, then match it. `true` when it is blocked.
+/// Haven's per-URL work: canonicalise the URL string (with the engine's table reads started as soon as the
+/// host is known, as `Haven::check_url` does), then match it. `true` when it is blocked.
 #[inline]
 pub fn haven_blocked(engine: &UrlEngine, url: &str) -> bool {
-    match CanonicalUrl::parse(url) {
+    match CanonicalUrl::parse_for(url, engine) {
         Ok(url) => !engine.check(&url).is_empty(),
         Err(_) => false,
     }
