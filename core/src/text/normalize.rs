@@ -27,6 +27,7 @@
 //! back to the original for masking and evidence (see [`Normalized::original_range`]).
 
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use smallvec::SmallVec;
 use unicode_normalization::char::{compose, decompose_compatible, is_combining_mark};
@@ -37,14 +38,28 @@ const JOINED: u8 = 0x80;
 const RUN_MASK: u8 = 0x7f;
 
 /// A text in matching form, with the map back to the original.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+///
+/// Equality compares the matching form, the offset map, the runs and the joins.
+#[derive(Debug, Clone, Default)]
 pub struct Normalized {
     text: String,
-    /// Per byte of `text`: where it came from, and its run.
-    slots: Vec<Slot>,
     /// Whether any byte is part of a run of joined single letters.
     joined: bool,
+    /// Per byte of `text`: where it came from, and its run. Built with the text for a non-ASCII text; for an
+    /// ASCII text (most of them), from `source` the first time it is needed: most texts have no match to map
+    /// back and no run to check, and writing a slot per byte took longer than finding the matching form.
+    slots: OnceLock<Vec<Slot>>,
+    /// The original text while `slots` may still have to be built from it (ASCII only; else empty).
+    source: Box<str>,
 }
+
+impl PartialEq for Normalized {
+    fn eq(&self, other: &Normalized) -> bool {
+        self.text == other.text && self.joined == other.joined && self.slots() == other.slots()
+    }
+}
+
+impl Eq for Normalized {}
 
 /// Where one byte of the matching form came from.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -116,18 +131,22 @@ impl Normalized {
     pub fn new(text: &str) -> Normalized {
         let text = cut_to_u32(text);
         if text.is_ascii() {
-            new_ascii(text.as_bytes())
+            let built = new_ascii::<false>(text.as_bytes());
+            Normalized {
+                text: built.text,
+                joined: built.joined,
+                slots: OnceLock::new(),
+                source: text.into(),
+            }
         } else {
             new_general(text)
         }
     }
 
-    fn with_capacity(len: usize) -> Normalized {
-        Normalized {
-            text: String::with_capacity(len),
-            slots: Vec::with_capacity(len),
-            joined: false,
-        }
+    /// The offset map, built on first use for an ASCII text.
+    fn slots(&self) -> &[Slot] {
+        self.slots
+            .get_or_init(|| new_ascii::<true>(self.source.as_bytes()).slots)
     }
 
     /// The matching form.
@@ -138,16 +157,16 @@ impl Normalized {
     /// The byte range of the original text that the matching-form bytes `start..end` came from. Out-of-range or
     /// empty input gives an empty range at the nearest known position.
     pub fn original_range(&self, start: usize, end: usize) -> Range<usize> {
-        let first = self.slots.get(start).map(|s| s.start);
+        let first = self.slots().get(start).map(|s| s.start);
         let last = end
             .checked_sub(1)
-            .and_then(|i| self.slots.get(i))
+            .and_then(|i| self.slots().get(i))
             .map(|s| s.end);
         match (first, last) {
             (Some(s), Some(e)) if e >= s && end > start => s as usize..e as usize,
             (Some(s), _) => s as usize..s as usize,
             _ => {
-                let at = self.slots.last().map_or(0, |s| s.end) as usize;
+                let at = self.slots().last().map_or(0, |s| s.end) as usize;
                 at..at
             }
         }
@@ -156,12 +175,12 @@ impl Normalized {
     /// The length of the original run of letters behind the matching-form byte `i` (1 when the letter was not
     /// repeated; 0 out of range).
     pub fn run_len(&self, i: usize) -> u8 {
-        self.slots.get(i).map_or(0, |s| s.meta & RUN_MASK)
+        self.slots().get(i).map_or(0, |s| s.meta & RUN_MASK)
     }
 
     /// Whether the matching-form byte `i` is one of a run of joined single letters (`f u c k`).
     pub fn is_joined(&self, i: usize) -> bool {
-        self.slots.get(i).is_some_and(|s| s.meta & JOINED != 0)
+        self.joined && self.slots().get(i).is_some_and(|s| s.meta & JOINED != 0)
     }
 
     /// Whether any byte is one of a run of joined single letters (else words start only after spaces).
@@ -186,18 +205,47 @@ impl Normalized {
             || bytes.get(end) == Some(&b' ')
             || (end > 0 && self.is_joined(end - 1) && self.is_joined(end))
     }
+}
+
+/// The matching form being built, with its offset map when `SLOTS` (else the map is left empty).
+struct Builder<const SLOTS: bool> {
+    text: String,
+    slots: Vec<Slot>,
+    joined: bool,
+}
+
+impl<const SLOTS: bool> Builder<SLOTS> {
+    fn with_capacity(len: usize) -> Builder<SLOTS> {
+        Builder {
+            text: String::with_capacity(len),
+            slots: Vec::with_capacity(if SLOTS { len } else { 0 }),
+            joined: false,
+        }
+    }
 
     fn push(&mut self, c: char, start: u32, end: u32, meta: u8) {
         self.joined |= meta & JOINED != 0;
         self.text.push(c);
-        for _ in 0..c.len_utf8() {
-            self.slots.push(Slot { start, end, meta });
+        if SLOTS {
+            for _ in 0..c.len_utf8() {
+                self.slots.push(Slot { start, end, meta });
+            }
         }
     }
 
     fn push_ascii(&mut self, c: u8, start: u32, end: u32, meta: u8) {
         self.text.push(char::from(c));
-        self.slots.push(Slot { start, end, meta });
+        if SLOTS {
+            self.slots.push(Slot { start, end, meta });
+        }
+    }
+
+    /// One more letter (ending at `end`) in the run of the last byte pushed.
+    fn extend_run(&mut self, end: u32) {
+        if let Some(slot) = self.slots.last_mut() {
+            slot.end = end;
+            slot.meta = (slot.meta + 1).min(RUN_MASK);
+        }
     }
 
     fn push_space(&mut self, start: u32, end: u32) {
@@ -209,13 +257,17 @@ impl Normalized {
     /// Drops every byte from `len` on (`len` on a character boundary: callers pass an earlier length).
     fn truncate(&mut self, len: usize) {
         self.text.truncate(len);
-        self.slots.truncate(len);
+        if SLOTS {
+            self.slots.truncate(len);
+        }
     }
 
     fn trim_end(&mut self) {
         if self.text.ends_with(' ') {
             self.text.pop();
-            self.slots.pop();
+            if SLOTS {
+                self.slots.pop();
+            }
         }
     }
 }
@@ -236,15 +288,20 @@ fn new_general(text: &str) -> Normalized {
     } else {
         push_all(&mut units, text);
     }
-    let mut out = Normalized::with_capacity(text.len());
+    let mut out = Builder::<true>::with_capacity(text.len());
     Words::new(&units).emit_all(&mut out);
-    out
+    Normalized {
+        text: out.text,
+        joined: out.joined,
+        slots: OnceLock::from(out.slots),
+        source: Box::default(),
+    }
 }
 
 /// [`Normalized::new`] for ASCII text: the same steps as [`new_general`] (one unit per byte, lower case), with
 /// words of two or more plain letters (most words) emitted straight from the bytes.
-fn new_ascii(bytes: &[u8]) -> Normalized {
-    let mut out = Normalized::with_capacity(bytes.len());
+fn new_ascii<const SLOTS: bool>(bytes: &[u8]) -> Builder<SLOTS> {
+    let mut out = Builder::<SLOTS>::with_capacity(bytes.len());
     let mut words = Words::new(&[]);
     let mut units: SmallVec<[Unit; 16]> = SmallVec::new();
     let mut gap: Option<(u32, u32, usize, bool)> = None;
@@ -315,7 +372,11 @@ fn new_ascii(bytes: &[u8]) -> Normalized {
 /// Emits the letters of the word at `bytes[start..]` (runs of one letter collapsed, as [`emit_collapsed`] does)
 /// up to its first byte that is not a letter. Returns where it stopped and whether that is the word's end (a
 /// separator or the end of the text) rather than a digit or symbol.
-fn emit_plain_word(out: &mut Normalized, bytes: &[u8], start: usize) -> (usize, bool) {
+fn emit_plain_word<const SLOTS: bool>(
+    out: &mut Builder<SLOTS>,
+    bytes: &[u8],
+    start: usize,
+) -> (usize, bool) {
     let mut prev = 0u8;
     let mut j = start;
     while let Some(&b) = bytes.get(j) {
@@ -323,15 +384,11 @@ fn emit_plain_word(out: &mut Normalized, bytes: &[u8], start: usize) -> (usize, 
             Class::Letter => {
                 let c = b.to_ascii_lowercase();
                 let at = j as u32;
-                match out.slots.last_mut() {
-                    Some(slot) if c == prev => {
-                        slot.end = at + 1;
-                        slot.meta = (slot.meta + 1).min(RUN_MASK);
-                    }
-                    _ => {
-                        out.push_ascii(c, at, at + 1, 1);
-                        prev = c;
-                    }
+                if c != prev {
+                    out.push_ascii(c, at, at + 1, 1);
+                    prev = c;
+                } else if SLOTS {
+                    out.extend_run(at + 1);
                 }
                 j += 1;
             }
@@ -684,7 +741,7 @@ impl<'a> Words<'a> {
         }
     }
 
-    fn emit_all(mut self, out: &mut Normalized) {
+    fn emit_all<const SLOTS: bool>(mut self, out: &mut Builder<SLOTS>) {
         let units = self.units;
         let mut i = 0;
         // The separator run before the current word: its first unit's range and its length in units.
@@ -715,7 +772,11 @@ impl<'a> Words<'a> {
 
     /// Places the word in `self.mapped` (after the separator run `gap`): held back as a single letter of a
     /// possible run (`f u c k`), or emitted.
-    fn place_mapped(&mut self, out: &mut Normalized, gap: Option<(u32, u32, usize, bool)>) {
+    fn place_mapped<const SLOTS: bool>(
+        &mut self,
+        out: &mut Builder<SLOTS>,
+        gap: Option<(u32, u32, usize, bool)>,
+    ) {
         // A short gap (at most two characters, no line break) keeps a run of single letters going.
         let short_gap = gap.is_none_or(|(_, _, n, nl)| n <= 2 && !nl);
         let gap_range = gap.map(|(s, e, _, _)| (s, e));
@@ -756,7 +817,7 @@ impl<'a> Words<'a> {
 
     /// Emits the pending single letters: joined when there are enough of them (at least three letters, and lone
     /// digits inside the run, read as leetspeak, at most half as many as the letters), else as separate words.
-    fn flush(&mut self, out: &mut Normalized) {
+    fn flush<const SLOTS: bool>(&mut self, out: &mut Builder<SLOTS>) {
         let is_letter = |s: &Single| class(s.letter.c) == Class::Letter;
         // Lone digits after the last letter are numbers, not part of the run.
         let end = self
@@ -878,7 +939,7 @@ impl<'a> Words<'a> {
 }
 
 /// Emits single letters (and lone digits) as the separate words they are.
-fn emit_separately(out: &mut Normalized, singles: &[Single]) {
+fn emit_separately<const SLOTS: bool>(out: &mut Builder<SLOTS>, singles: &[Single]) {
     for single in singles {
         if let Some((s, e)) = single.gap {
             out.push_space(s, e);
@@ -888,7 +949,7 @@ fn emit_separately(out: &mut Normalized, singles: &[Single]) {
 }
 
 /// Emits letters with runs of one letter collapsed (digits are never collapsed).
-fn emit_collapsed(out: &mut Normalized, letters: &[Mapped], flags: u8) {
+fn emit_collapsed<const SLOTS: bool>(out: &mut Builder<SLOTS>, letters: &[Mapped], flags: u8) {
     let mut k = 0;
     while let Some(first) = letters.get(k) {
         let mut j = k + 1;
@@ -1008,19 +1069,38 @@ mod tests {
         .prop_map(|parts| parts.concat())
     }
 
+    /// The ASCII path gives exactly what the general path gives: the matching form and joins without the offset
+    /// map (as [`Normalized::new`] runs it), and with it, as it is built when first needed (offsets and runs).
+    fn assert_ascii_path_equals_the_general_path(text: &str) -> Result<(), TestCaseError> {
+        let general = new_general(text);
+        let fast = Normalized::new(text);
+        prop_assert!(
+            fast.slots.get().is_none(),
+            "the map is built only when needed"
+        );
+        prop_assert_eq!(&fast.text, &general.text);
+        prop_assert_eq!(fast.joined, general.joined);
+        let mapped = new_ascii::<true>(text.as_bytes());
+        prop_assert_eq!(&mapped.text, &general.text);
+        prop_assert_eq!(mapped.joined, general.joined);
+        prop_assert_eq!(mapped.slots.as_slice(), general.slots());
+        prop_assert_eq!(fast, general);
+        Ok(())
+    }
+
     proptest! {
         #![proptest_config(ProptestConfig::with_cases(4000))]
 
         /// The ASCII path gives exactly what the general path gives: matching form, offsets, runs and joins.
         #[test]
         fn ascii_path_equals_the_general_path(text in tricky_ascii()) {
-            prop_assert_eq!(new_ascii(text.as_bytes()), new_general(&text));
+            assert_ascii_path_equals_the_general_path(&text)?;
         }
 
         /// The same on any printable ASCII.
         #[test]
         fn ascii_path_equals_the_general_path_on_any_ascii(text in "[ -~\n\t]{0,40}") {
-            prop_assert_eq!(new_ascii(text.as_bytes()), new_general(&text));
+            assert_ascii_path_equals_the_general_path(&text)?;
         }
     }
 
