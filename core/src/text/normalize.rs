@@ -51,6 +51,9 @@ pub struct Normalized {
     slots: OnceLock<Vec<Slot>>,
     /// The original text while `slots` may still have to be built from it (ASCII only; else empty).
     source: Box<str>,
+    /// Without `slots` yet: the bytes of `text` whose letter ran longer than one in the original, with the run's
+    /// length, in order (the lexicon checks runs on every candidate match, so they are kept apart from the map).
+    runs: Vec<(u32, u8)>,
 }
 
 impl PartialEq for Normalized {
@@ -131,12 +134,15 @@ impl Normalized {
     pub fn new(text: &str) -> Normalized {
         let text = cut_to_u32(text);
         if text.is_ascii() {
-            let built = new_ascii::<false>(text.as_bytes());
+            let mut built = new_ascii::<false>(text.as_bytes());
+            let runs = std::mem::take(&mut built.runs);
+            let (form, _, joined) = built.finish();
             Normalized {
-                text: built.text,
-                joined: built.joined,
+                text: form,
+                joined,
                 slots: OnceLock::new(),
                 source: text.into(),
+                runs,
             }
         } else {
             new_general(text)
@@ -146,7 +152,7 @@ impl Normalized {
     /// The offset map, built on first use for an ASCII text.
     fn slots(&self) -> &[Slot] {
         self.slots
-            .get_or_init(|| new_ascii::<true>(self.source.as_bytes()).slots)
+            .get_or_init(|| new_ascii::<true>(self.source.as_bytes()).finish().1)
     }
 
     /// The matching form.
@@ -175,7 +181,16 @@ impl Normalized {
     /// The length of the original run of letters behind the matching-form byte `i` (1 when the letter was not
     /// repeated; 0 out of range).
     pub fn run_len(&self, i: usize) -> u8 {
-        self.slots().get(i).map_or(0, |s| s.meta & RUN_MASK)
+        if let Some(slots) = self.slots.get() {
+            return slots.get(i).map_or(0, |s| s.meta & RUN_MASK);
+        }
+        if i >= self.text.len() {
+            return 0;
+        }
+        match self.runs.binary_search_by_key(&i, |&(at, _)| at as usize) {
+            Ok(k) => self.runs.get(k).map_or(1, |&(_, run)| run),
+            Err(_) => 1,
+        }
     }
 
     /// Whether the matching-form byte `i` is one of a run of joined single letters (`f u c k`).
@@ -209,47 +224,78 @@ impl Normalized {
 
 /// The matching form being built, with its offset map when `SLOTS` (else the map is left empty).
 struct Builder<const SLOTS: bool> {
-    text: String,
+    /// UTF-8: only whole characters are pushed (bytes, so that a word can be written eight bytes at a time).
+    text: Vec<u8>,
     slots: Vec<Slot>,
+    /// Unless `SLOTS`: [`Normalized::runs`].
+    runs: Vec<(u32, u8)>,
     joined: bool,
 }
 
 impl<const SLOTS: bool> Builder<SLOTS> {
     fn with_capacity(len: usize) -> Builder<SLOTS> {
         Builder {
-            text: String::with_capacity(len),
+            // Room for the eight bytes written at once by `emit_plain_word` past the end of the form.
+            text: Vec::with_capacity(len + 8),
             slots: Vec::with_capacity(if SLOTS { len } else { 0 }),
+            runs: Vec::new(),
             joined: false,
         }
     }
 
     fn push(&mut self, c: char, start: u32, end: u32, meta: u8) {
         self.joined |= meta & JOINED != 0;
-        self.text.push(c);
+        let at = self.text.len();
+        self.text
+            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
         if SLOTS {
             for _ in 0..c.len_utf8() {
                 self.slots.push(Slot { start, end, meta });
+            }
+        } else if meta & RUN_MASK > 1 {
+            for k in at..self.text.len() {
+                self.runs.push((k as u32, meta & RUN_MASK));
             }
         }
     }
 
     fn push_ascii(&mut self, c: u8, start: u32, end: u32, meta: u8) {
-        self.text.push(char::from(c));
+        self.text.push(c);
         if SLOTS {
             self.slots.push(Slot { start, end, meta });
+        } else if meta & RUN_MASK > 1 {
+            self.runs
+                .push(((self.text.len() - 1) as u32, meta & RUN_MASK));
         }
     }
 
     /// One more letter (ending at `end`) in the run of the last byte pushed.
     fn extend_run(&mut self, end: u32) {
-        if let Some(slot) = self.slots.last_mut() {
-            slot.end = end;
-            slot.meta = (slot.meta + 1).min(RUN_MASK);
+        if SLOTS {
+            if let Some(slot) = self.slots.last_mut() {
+                slot.end = end;
+                slot.meta = (slot.meta + 1).min(RUN_MASK);
+            }
+            return;
+        }
+        let Some(at) = self.text.len().checked_sub(1) else {
+            return;
+        };
+        match self.runs.last_mut() {
+            Some((last, run)) if *last as usize == at => *run = (*run + 1).min(RUN_MASK),
+            _ => self.runs.push((at as u32, 2)),
+        }
+    }
+
+    /// Forgets the runs of bytes from `len` on.
+    fn drop_runs_from(&mut self, len: usize) {
+        while self.runs.last().is_some_and(|&(at, _)| at as usize >= len) {
+            self.runs.pop();
         }
     }
 
     fn push_space(&mut self, start: u32, end: u32) {
-        if !self.text.is_empty() && !self.text.ends_with(' ') {
+        if self.text.last().is_some_and(|&b| b != b' ') {
             self.push(' ', start, end, 1);
         }
     }
@@ -259,14 +305,35 @@ impl<const SLOTS: bool> Builder<SLOTS> {
         self.text.truncate(len);
         if SLOTS {
             self.slots.truncate(len);
+        } else {
+            self.drop_runs_from(len);
         }
     }
 
+    /// The last character of the form.
+    fn last_char(&self) -> Option<char> {
+        // A character takes at most four bytes; its first byte is not a continuation byte (`0b10xx_xxxx`).
+        let tail = self.text.get(self.text.len().saturating_sub(4)..)?;
+        let first = tail.iter().rposition(|&b| b & 0xC0 != 0x80)?;
+        std::str::from_utf8(tail.get(first..)?).ok()?.chars().next()
+    }
+
+    /// The matching form, with its offset map (empty unless `SLOTS`) and whether any letters were joined.
+    fn finish(self) -> (String, Vec<Slot>, bool) {
+        // Only whole characters were pushed, so the text is UTF-8; were it not, it would be repaired rather
+        // than lost.
+        let text = String::from_utf8(self.text)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned());
+        (text, self.slots, self.joined)
+    }
+
     fn trim_end(&mut self) {
-        if self.text.ends_with(' ') {
+        if self.text.last() == Some(&b' ') {
             self.text.pop();
             if SLOTS {
                 self.slots.pop();
+            } else {
+                self.drop_runs_from(self.text.len());
             }
         }
     }
@@ -290,11 +357,13 @@ fn new_general(text: &str) -> Normalized {
     }
     let mut out = Builder::<true>::with_capacity(text.len());
     Words::new(&units).emit_all(&mut out);
+    let (text, slots, joined) = out.finish();
     Normalized {
-        text: out.text,
-        joined: out.joined,
-        slots: OnceLock::from(out.slots),
+        text,
+        joined,
+        slots: OnceLock::from(slots),
         source: Box::default(),
+        runs: Vec::new(),
     }
 }
 
@@ -372,6 +441,7 @@ fn new_ascii<const SLOTS: bool>(bytes: &[u8]) -> Builder<SLOTS> {
 /// Emits the letters of the word at `bytes[start..]` (runs of one letter collapsed, as [`emit_collapsed`] does)
 /// up to its first byte that is not a letter. Returns where it stopped and whether that is the word's end (a
 /// separator or the end of the text) rather than a digit or symbol.
+#[inline]
 fn emit_plain_word<const SLOTS: bool>(
     out: &mut Builder<SLOTS>,
     bytes: &[u8],
@@ -379,6 +449,43 @@ fn emit_plain_word<const SLOTS: bool>(
 ) -> (usize, bool) {
     let mut prev = 0u8;
     let mut j = start;
+    if !SLOTS {
+        // Without the offset map, eight bytes at a time while they last: the letters before the first other
+        // byte, lower-cased and written at once up to the first repeat of a letter (skipped: its run collapses).
+        while let Some(block) = bytes.get(j..j + 8) {
+            let Ok(block) = <[u8; 8]>::try_from(block) else {
+                break;
+            };
+            let x = u64::from_le_bytes(block);
+            let letters = ascii_letters(x);
+            let lower = x | (letters >> 2);
+            let mut count = ((!letters & HIGH_BITS).trailing_zeros() / 8) as usize;
+            // Zero where a byte equals the one before it (the first against the last letter written).
+            let same = lower ^ ((lower << 8) | u64::from(prev));
+            let repeat =
+                (same.wrapping_sub(LOW_BITS) & !same & HIGH_BITS).trailing_zeros() as usize / 8;
+            let written = count.min(repeat);
+            out.text.extend_from_slice(&lower.to_le_bytes());
+            out.text.truncate(out.text.len() - 8 + written);
+            if repeat < count {
+                // The repeated letter is skipped: its run is the last letter written.
+                out.extend_run(0);
+                count = repeat + 1;
+            }
+            if count > 0 {
+                // The last letter read (`count` ≤ 8); truncation keeps its byte.
+                prev = (lower >> (8 * (count - 1))) as u8;
+            }
+            j += count;
+            if count < 8 && repeat >= count {
+                // The word's letters end inside this block.
+                return match bytes.get(j).map(|&b| ascii_class(b)) {
+                    Some(Class::Digit | Class::Symbol) => (j, false),
+                    _ => (j, true),
+                };
+            }
+        }
+    }
     while let Some(&b) = bytes.get(j) {
         match ascii_class(b) {
             Class::Letter => {
@@ -387,7 +494,7 @@ fn emit_plain_word<const SLOTS: bool>(
                 if c != prev {
                     out.push_ascii(c, at, at + 1, 1);
                     prev = c;
-                } else if SLOTS {
+                } else {
                     out.extend_run(at + 1);
                 }
                 j += 1;
@@ -397,6 +504,21 @@ fn emit_plain_word<const SLOTS: bool>(
         }
     }
     (j, true)
+}
+
+/// The lowest bit of each byte of a `u64`.
+const LOW_BITS: u64 = 0x0101_0101_0101_0101;
+/// The highest bit of each byte of a `u64`.
+const HIGH_BITS: u64 = 0x8080_8080_8080_8080;
+
+/// `0x80` in each byte of `x` (eight ASCII bytes, all below `0x80`) that is an ASCII letter of either case, else 0.
+fn ascii_letters(x: u64) -> u64 {
+    // Setting bit 5 maps exactly the letters (`A-Z`, `a-z`) into `a..=z`; no byte below 0x80 carries into the
+    // next one when 0x1f or 0x05 is added.
+    let lower = x | (0x20 * LOW_BITS);
+    let at_least_a = lower.wrapping_add((0x80 - u64::from(b'a')) * LOW_BITS);
+    let past_z = lower.wrapping_add((0x80 - u64::from(b'z') - 1) * LOW_BITS);
+    at_least_a & !past_z & HIGH_BITS
 }
 
 /// [`class`] of each ASCII byte (either case).
@@ -805,7 +927,7 @@ impl<'a> Words<'a> {
             self.flush(out);
             // Chinese puts no spaces between words: a short gap between two ideographs is an evasion
             // (`傻 逼`), so it goes.
-            let after_han = out.text.chars().next_back().is_some_and(is_han);
+            let after_han = out.last_char().is_some_and(is_han);
             if let Some((s, e)) = gap_range
                 && !(short_gap && first_han && after_han)
             {
@@ -1080,10 +1202,14 @@ mod tests {
         );
         prop_assert_eq!(&fast.text, &general.text);
         prop_assert_eq!(fast.joined, general.joined);
-        let mapped = new_ascii::<true>(text.as_bytes());
-        prop_assert_eq!(&mapped.text, &general.text);
-        prop_assert_eq!(mapped.joined, general.joined);
-        prop_assert_eq!(mapped.slots.as_slice(), general.slots());
+        for i in 0..fast.text.len() + 2 {
+            prop_assert_eq!(fast.run_len(i), general.run_len(i), "run at {}", i);
+        }
+        prop_assert!(fast.slots.get().is_none(), "runs are known without the map");
+        let (text, slots, joined) = new_ascii::<true>(text.as_bytes()).finish();
+        prop_assert_eq!(&text, &general.text);
+        prop_assert_eq!(joined, general.joined);
+        prop_assert_eq!(slots.as_slice(), general.slots());
         prop_assert_eq!(fast, general);
         Ok(())
     }
@@ -1094,6 +1220,14 @@ mod tests {
         /// The ASCII path gives exactly what the general path gives: matching form, offsets, runs and joins.
         #[test]
         fn ascii_path_equals_the_general_path(text in tricky_ascii()) {
+            assert_ascii_path_equals_the_general_path(&text)?;
+        }
+
+        /// The same on long words with repeated letters (the eight-bytes-at-a-time path and its ends).
+        #[test]
+        fn ascii_path_equals_the_general_path_on_long_words(
+            text in "([aAbBoOsStT]{1,19}[ .,1@*]{1,2}){0,6}[aAbBoOsStTxyz]{0,19}"
+        ) {
             assert_ascii_path_equals_the_general_path(&text)?;
         }
 
