@@ -42,15 +42,17 @@ const RUN_MASK: u8 = 0x7f;
 /// Equality compares the matching form, the offset map, the runs and the joins.
 #[derive(Debug, Clone, Default)]
 pub struct Normalized {
+    /// The matching form (`..form_len`), followed by the original text while `slots` may still have to be built
+    /// from it (ASCII only; one allocation for both).
     text: String,
+    /// The length of the matching form in `text`.
+    form_len: usize,
     /// Whether any byte is part of a run of joined single letters.
     joined: bool,
     /// Per byte of `text`: where it came from, and its run. Built with the text for a non-ASCII text; for an
-    /// ASCII text (most of them), from `source` the first time it is needed: most texts have no match to map
+    /// ASCII text (most of them), from the original the first time it is needed: most texts have no match to map
     /// back and no run to check, and writing a slot per byte took longer than finding the matching form.
     slots: OnceLock<Vec<Slot>>,
-    /// The original text while `slots` may still have to be built from it (ASCII only; else empty).
-    source: Box<str>,
     /// Without `slots` yet: the bytes of `text` whose letter ran longer than one in the original, with the run's
     /// length, in order (the lexicon checks runs on every candidate match, so they are kept apart from the map).
     runs: Vec<(u32, u8)>,
@@ -58,7 +60,9 @@ pub struct Normalized {
 
 impl PartialEq for Normalized {
     fn eq(&self, other: &Normalized) -> bool {
-        self.text == other.text && self.joined == other.joined && self.slots() == other.slots()
+        self.as_str() == other.as_str()
+            && self.joined == other.joined
+            && self.slots() == other.slots()
     }
 }
 
@@ -136,12 +140,15 @@ impl Normalized {
         if text.is_ascii() {
             let mut built = new_ascii::<false>(text.as_bytes());
             let runs = std::mem::take(&mut built.runs);
-            let (form, _, joined) = built.finish();
+            let form_len = built.text.len();
+            // The builder left room for it.
+            built.text.extend_from_slice(text.as_bytes());
+            let (text, _, joined) = built.finish();
             Normalized {
-                text: form,
+                text,
+                form_len,
                 joined,
                 slots: OnceLock::new(),
-                source: text.into(),
                 runs,
             }
         } else {
@@ -152,12 +159,17 @@ impl Normalized {
     /// The offset map, built on first use for an ASCII text.
     fn slots(&self) -> &[Slot] {
         self.slots
-            .get_or_init(|| new_ascii::<true>(self.source.as_bytes()).finish().1)
+            .get_or_init(|| new_ascii::<true>(self.original().as_bytes()).finish().1)
+    }
+
+    /// The original text, kept while the offset map may still have to be built from it (else empty).
+    fn original(&self) -> &str {
+        self.text.get(self.form_len..).unwrap_or_default()
     }
 
     /// The matching form.
     pub fn as_str(&self) -> &str {
-        &self.text
+        self.text.get(..self.form_len).unwrap_or_default()
     }
 
     /// The byte range of the original text that the matching-form bytes `start..end` came from. Out-of-range or
@@ -184,7 +196,7 @@ impl Normalized {
         if let Some(slots) = self.slots.get() {
             return slots.get(i).map_or(0, |s| s.meta & RUN_MASK);
         }
-        if i >= self.text.len() {
+        if i >= self.form_len {
             return 0;
         }
         match self.runs.binary_search_by_key(&i, |&(at, _)| at as usize) {
@@ -206,7 +218,7 @@ impl Normalized {
     /// Whether a match may start at byte `start` as a whole word: at the start, after a space, or between two
     /// joined letters.
     pub fn is_word_start(&self, start: usize) -> bool {
-        let bytes = self.text.as_bytes();
+        let bytes = self.as_str().as_bytes();
         start == 0
             || bytes.get(start - 1) == Some(&b' ')
             || (self.is_joined(start - 1) && self.is_joined(start))
@@ -215,7 +227,7 @@ impl Normalized {
     /// Whether a match may end at byte `end` as a whole word: at the end, before a space, or between two joined
     /// letters.
     pub fn is_word_end(&self, end: usize) -> bool {
-        let bytes = self.text.as_bytes();
+        let bytes = self.as_str().as_bytes();
         end >= bytes.len()
             || bytes.get(end) == Some(&b' ')
             || (end > 0 && self.is_joined(end - 1) && self.is_joined(end))
@@ -312,10 +324,20 @@ impl<const SLOTS: bool> Builder<SLOTS> {
 
     /// The last character of the form.
     fn last_char(&self) -> Option<char> {
-        // A character takes at most four bytes; its first byte is not a continuation byte (`0b10xx_xxxx`).
+        let last = *self.text.last()?;
+        if last.is_ascii() {
+            return Some(char::from(last));
+        }
+        // A character takes at most four bytes; its first byte is not a continuation byte (`0b10xx_xxxx`), and
+        // only whole characters were pushed: decode it as `str::chars` would.
         let tail = self.text.get(self.text.len().saturating_sub(4)..)?;
         let first = tail.iter().rposition(|&b| b & 0xC0 != 0x80)?;
-        std::str::from_utf8(tail.get(first..)?).ok()?.chars().next()
+        let (&lead, rest) = tail.get(first..)?.split_first()?;
+        let lead_bits = u32::from(lead) & (0x7F >> (rest.len() + 1));
+        let code = rest
+            .iter()
+            .fold(lead_bits, |code, &b| (code << 6) | u32::from(b & 0x3F));
+        char::from_u32(code)
     }
 
     /// The matching form, with its offset map (empty unless `SLOTS`) and whether any letters were joined.
@@ -359,10 +381,10 @@ fn new_general(text: &str) -> Normalized {
     Words::new(&units).emit_all(&mut out);
     let (text, slots, joined) = out.finish();
     Normalized {
+        form_len: text.len(),
         text,
         joined,
         slots: OnceLock::from(slots),
-        source: Box::default(),
         runs: Vec::new(),
     }
 }
@@ -370,7 +392,9 @@ fn new_general(text: &str) -> Normalized {
 /// [`Normalized::new`] for ASCII text: the same steps as [`new_general`] (one unit per byte, lower case), with
 /// words of two or more plain letters (most words) emitted straight from the bytes.
 fn new_ascii<const SLOTS: bool>(bytes: &[u8]) -> Builder<SLOTS> {
-    let mut out = Builder::<SLOTS>::with_capacity(bytes.len());
+    // Without the map, [`Normalized::new`] appends the original text to the form: room for both.
+    let mut out =
+        Builder::<SLOTS>::with_capacity(if SLOTS { bytes.len() } else { 2 * bytes.len() });
     let mut words = Words::new(&[]);
     let mut units: SmallVec<[Unit; 16]> = SmallVec::new();
     let mut gap: Option<(u32, u32, usize, bool)> = None;
@@ -1144,6 +1168,16 @@ mod tests {
     }
 
     #[test]
+    fn the_builder_reads_back_its_last_character() {
+        let mut out = Builder::<true>::with_capacity(0);
+        assert_eq!(out.last_char(), None);
+        for c in ['a', ' ', 'é', 'я', 'ي', '傻', '\u{20000}', '😀', 'z'] {
+            out.push(c, 0, 1, 1);
+            assert_eq!(out.last_char(), Some(c));
+        }
+    }
+
+    #[test]
     fn runs_and_joins_are_recorded() {
         let n = Normalized::new("fuuuck boob bob");
         assert_eq!(n.as_str(), "fuck bob bob");
@@ -1200,14 +1234,14 @@ mod tests {
             fast.slots.get().is_none(),
             "the map is built only when needed"
         );
-        prop_assert_eq!(&fast.text, &general.text);
+        prop_assert_eq!(fast.as_str(), general.as_str());
         prop_assert_eq!(fast.joined, general.joined);
-        for i in 0..fast.text.len() + 2 {
+        for i in 0..fast.as_str().len() + 2 {
             prop_assert_eq!(fast.run_len(i), general.run_len(i), "run at {}", i);
         }
         prop_assert!(fast.slots.get().is_none(), "runs are known without the map");
         let (text, slots, joined) = new_ascii::<true>(text.as_bytes()).finish();
-        prop_assert_eq!(&text, &general.text);
+        prop_assert_eq!(text.as_str(), general.as_str());
         prop_assert_eq!(joined, general.joined);
         prop_assert_eq!(slots.as_slice(), general.slots());
         prop_assert_eq!(fast, general);
