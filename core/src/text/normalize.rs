@@ -24,7 +24,9 @@
 //!    separated by short gaps are joined too (Chinese puts no spaces between words).
 //!
 //! Every byte of the matching form records the byte range of the original text it came from, so a match maps
-//! back to the original for masking and evidence (see [`Normalized::original_range`]).
+//! back to the original for masking and evidence (see [`Normalized::original_range`]). For an ASCII text that
+//! map is built the first time it is asked for (most texts have no match); the matching form, its runs and its
+//! joins are the same either way.
 
 use std::ops::Range;
 use std::sync::OnceLock;
