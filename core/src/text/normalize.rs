@@ -708,6 +708,26 @@ fn push_char(units: &mut Vec<Unit>, c: char, start: u32, end: u32) {
         '\u{AC00}'..='\u{D7A3}' => return units.push(Unit { c, start, end }),
         _ => {}
     }
+    if let Some(c) = plain_letter(c) {
+        return units.push(Unit { c, start, end });
+    }
+    push_decomposed(units, c, start, end);
+}
+
+/// The common Cyrillic, Arabic and Chinese letters, which the general step below leaves as they are but for
+/// Cyrillic case: the same unit without the Unicode tables (`plain_letters_take_the_general_step`).
+fn plain_letter(c: char) -> Option<char> {
+    match c {
+        'а'..='я' | '\u{0621}'..='\u{063A}' | '\u{0641}'..='\u{064A}' | '\u{4E00}'..='\u{9FFF}' => {
+            Some(c)
+        }
+        'А'..='Я' => char::from_u32(u32::from(c) + 0x20),
+        _ => None,
+    }
+}
+
+/// The rest of [`push_char`]: combining marks, compatibility decomposition, lower case.
+fn push_decomposed(units: &mut Vec<Unit>, c: char, start: u32, end: u32) {
     if is_combining_mark(c) {
         // A mark on its own (decomposed input): recompose it with a non-Latin letter before it (`и` + breve →
         // `й`), drop it after a Latin one (diacritics folding).
@@ -1167,6 +1187,34 @@ mod tests {
         for (input, expected) in cases {
             assert_eq!(form(input), expected, "input {input:?}");
         }
+    }
+
+    #[test]
+    fn plain_letters_take_the_general_step() {
+        let ranges = [
+            'а'..='я',
+            'А'..='Я',
+            '\u{0600}'..='\u{06FF}',
+            '\u{4E00}'..='\u{9FFF}',
+        ];
+        let mut checked = 0;
+        for c in ranges.into_iter().flatten() {
+            // The Arabic letters that fold (`أ` → `ا`) never reach the fast path.
+            let Some(fast) = plain_letter(c).filter(|_| fold_arabic(c).is_none()) else {
+                continue;
+            };
+            let mut units = Vec::new();
+            push_decomposed(&mut units, c, 0, 2);
+            let general: Vec<char> = units.iter().map(|u| u.c).collect();
+            assert_eq!(general, [fast], "{c:?}");
+            assert!(!is_invisible(c), "{c:?}");
+            let mut units = Vec::new();
+            push_char(&mut units, c, 0, 2);
+            assert_eq!(units.iter().map(|u| u.c).collect::<Vec<_>>(), [fast]);
+            checked += 1;
+        }
+        // Cyrillic а-я and А-Я, 31 Arabic letters, the CJK Unified Ideographs block.
+        assert_eq!(checked, 64 + 31 + 20992);
     }
 
     #[test]
