@@ -260,8 +260,10 @@ impl<const SLOTS: bool> Builder<SLOTS> {
     fn push(&mut self, c: char, start: u32, end: u32, meta: u8) {
         self.joined |= meta & JOINED != 0;
         let at = self.text.len();
-        self.text
-            .extend_from_slice(c.encode_utf8(&mut [0; 4]).as_bytes());
+        // Byte by byte: one to four bytes, where a copy of a slice would call `memcpy`.
+        for &b in c.encode_utf8(&mut [0; 4]).as_bytes() {
+            self.text.push(b);
+        }
         if SLOTS {
             for _ in 0..c.len_utf8() {
                 self.slots.push(Slot { start, end, meta });
@@ -1048,6 +1050,15 @@ impl<'a> Words<'a> {
         };
         let mixed = (latin > 0) as u8 + (cyrillic > 0) as u8 + (greek > 0) as u8 > 1
             || word.iter().any(|u| is_latin_decoy(u.c));
+        if others == 0 && !mixed {
+            // Letters of one script only (most words): nothing to fold, as the loop below would find.
+            self.mapped.extend(word.iter().map(|u| Mapped {
+                c: u.c,
+                start: u.start,
+                end: u.end,
+            }));
+            return;
+        }
         // Leetspeak only in words that are mostly letters (`sh1t`, `a$$`, not `2024` or `a1234`), and of digits
         // only inside the word or as one leading digit (`5lut`): a trailing number (`covid19`, `abc123`) or a
         // longer leading one (`24h`) stays a number.
