@@ -51,9 +51,9 @@ pub struct Normalized {
     form_len: usize,
     /// Whether any byte is part of a run of joined single letters.
     joined: bool,
-    /// Per byte of `text`: where it came from, and its run. Built with the text for a non-ASCII text; for an
-    /// ASCII text (most of them), from the original the first time it is needed: most texts have no match to map
-    /// back and no run to check, and writing a slot per byte took longer than finding the matching form.
+    /// Per byte of the matching form: where it came from, and its run. Built with the form for a non-ASCII text;
+    /// for an ASCII text (most of them), from the original the first time it is needed: most texts have no match
+    /// to map back and no run to check, and writing a slot per byte took longer than finding the matching form.
     slots: OnceLock<Vec<Slot>>,
     /// Without `slots` yet: the bytes of `text` whose letter ran longer than one in the original, with the run's
     /// length, in order (the lexicon checks runs on every candidate match, so they are kept apart from the map).
@@ -497,7 +497,7 @@ fn emit_plain_word<const SLOTS: bool>(
             out.text.truncate(out.text.len() - 8 + written);
             if repeat < count {
                 // The repeated letter is skipped: its run is the last letter written.
-                out.extend_run(0);
+                out.extend_run((j + repeat + 1) as u32);
                 count = repeat + 1;
             }
             if count > 0 {
