@@ -469,7 +469,7 @@ fn new_ascii<const SLOTS: bool>(bytes: &[u8]) -> Builder<SLOTS> {
 /// Emits the letters of the word at `bytes[start..]` (runs of one letter collapsed, as [`emit_collapsed`] does)
 /// up to its first byte that is not a letter. Returns where it stopped and whether that is the word's end (a
 /// separator or the end of the text) rather than a digit or symbol.
-#[inline]
+#[inline(always)]
 fn emit_plain_word<const SLOTS: bool>(
     out: &mut Builder<SLOTS>,
     bytes: &[u8],
