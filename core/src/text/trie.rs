@@ -267,11 +267,11 @@ impl WordTrie {
 }
 
 /// Flag in a [`WordDfa`] transition: patterns end at the state it leads to.
-const DFA_OUTPUT: u32 = 1 << 31;
+const DFA_OUTPUT: u16 = 1 << 15;
 /// Flag in a [`WordDfa`] transition on a space: the word it ends is the first word of a phrase.
-const DFA_PHRASE: u32 = 1 << 30;
+const DFA_PHRASE: u16 = 1 << 14;
 /// The state part of a [`WordDfa`] transition.
-const DFA_STATE: u32 = DFA_PHRASE - 1;
+const DFA_STATE: u16 = DFA_PHRASE - 1;
 
 /// What a [`WordDfa`] scan reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -297,11 +297,11 @@ pub(super) enum WordEvent {
 pub(super) struct WordDfa {
     /// Byte → column (0: no pattern has this byte).
     columns: Vec<u8>,
-    /// Columns per state.
-    stride: usize,
-    /// `states × stride` transitions, each the next state's first index in this table (so no multiplication
-    /// per byte), with [`DFA_OUTPUT`] and [`DFA_PHRASE`]. State 0 is dead, state 1 the root.
-    table: Vec<u32>,
+    /// Columns per state, as a power of two: a state's row starts at its number shifted left by this.
+    shift: u32,
+    /// `states × 2^shift` transitions, each the next state's number with [`DFA_OUTPUT`] and [`DFA_PHRASE`] (two
+    /// bytes each, so that more of the table stays in the fastest cache). State 0 is dead, state 1 the root.
+    table: Vec<u16>,
     /// Per state: the range of `outputs` of the patterns ending there.
     ends: Vec<(u32, u32)>,
     /// Pattern ids, grouped by state, each with its length for an `anywhere` pattern (0 for a pattern that
@@ -362,8 +362,8 @@ impl Anywhere {
 impl WordDfa {
     /// The automaton of `words` (one-word patterns with their ids, matched from word starts), `phrase_firsts`
     /// (the first words of the phrases) and `anywhere` (patterns without spaces matched at any position). `None`
-    /// when all are empty, when an `anywhere` pattern has a space, or beyond 2³⁰ table entries (real lexicons are
-    /// far below).
+    /// when all are empty, when an `anywhere` pattern has a space, or beyond 16,384 states (the built-in lexicons
+    /// need about 3,500; the engine then scans for these patterns with its other automata).
     pub(super) fn build(
         words: &[(&[u8], u32)],
         phrase_firsts: &[(&[u8], u32)],
@@ -385,6 +385,7 @@ impl WordDfa {
             .chain(phrase_firsts.iter().map(|&(w, _)| w));
         let mut plain = PlainTrie::new(all.chain(std::iter::once(&b" "[..])))?;
         let stride = plain.byte_of.len();
+        let shift = stride.next_power_of_two().trailing_zeros();
         let space = usize::from(*plain.columns.get(usize::from(b' '))?);
         // The trie of the word-start patterns and phrase first words.
         let mut word_nodes = Vec::with_capacity(words.len());
@@ -424,7 +425,7 @@ impl WordDfa {
         let dead = state_of((None, 0), &mut keys);
         let root = state_of((Some(0), 0), &mut keys);
         debug_assert!(dead == 0 && root == 1);
-        let mut table: Vec<u32> = Vec::new();
+        let mut table: Vec<u16> = Vec::new();
         let mut ends: Vec<(u32, u32)> = Vec::new();
         let mut phrase_nodes: Vec<u32> = Vec::new();
         let mut outputs: Vec<(u32, u32)> = Vec::new();
@@ -448,7 +449,12 @@ impl WordDfa {
                 None => None,
             };
             phrase_nodes.push(phrase_node.unwrap_or(0));
-            for column in 0..stride {
+            for column in 0..1 << shift {
+                if column >= stride {
+                    // Padding: no byte has this column.
+                    table.push(0);
+                    continue;
+                }
                 let (next, mut flags) = if column == space {
                     let phrase = match node {
                         Some(n) => phrase_first.get(n)?.is_some(),
@@ -471,16 +477,16 @@ impl WordDfa {
                     flags |= DFA_OUTPUT;
                 }
                 let target = state_of(next, &mut keys);
-                if target.checked_add(1)?.checked_mul(stride)? > DFA_STATE as usize {
+                if target > usize::from(DFA_STATE) {
                     return None;
                 }
-                table.push((target * stride) as u32 | flags);
+                table.push(target as u16 | flags);
             }
             k += 1;
         }
         Some(WordDfa {
             columns,
-            stride,
+            shift,
             table,
             ends,
             outputs,
@@ -492,12 +498,16 @@ impl WordDfa {
     /// one-word pattern that starts a word, every `anywhere` pattern, and every space after the first word of a
     /// phrase.
     pub(super) fn scan(&self, text: &[u8], mut report: impl FnMut(WordEvent)) {
-        let mut state = self.stride;
+        let mut state = 1usize;
         for (i, &b) in text.iter().enumerate() {
             let column = usize::from(self.columns.get(usize::from(b)).copied().unwrap_or(0));
-            let next = self.table.get(state + column).copied().unwrap_or(0);
+            let next = self
+                .table
+                .get((state << self.shift) + column)
+                .copied()
+                .unwrap_or(0);
             let from = state;
-            state = (next & DFA_STATE) as usize;
+            state = usize::from(next & DFA_STATE);
             if next & (DFA_OUTPUT | DFA_PHRASE) == 0 {
                 continue;
             }
@@ -508,16 +518,12 @@ impl WordDfa {
             if next & DFA_PHRASE != 0 {
                 report(WordEvent::PhraseStart {
                     start: word_start(),
-                    node: self
-                        .phrase_nodes
-                        .get(from / self.stride)
-                        .copied()
-                        .unwrap_or(0),
+                    node: self.phrase_nodes.get(from).copied().unwrap_or(0),
                     next: i + 1,
                 });
                 continue;
             }
-            if let Some(&(first, last)) = self.ends.get(state / self.stride) {
+            if let Some(&(first, last)) = self.ends.get(state) {
                 let found = self
                     .outputs
                     .get(first as usize..last as usize)
@@ -541,7 +547,7 @@ impl WordDfa {
     /// Heap memory, in bytes.
     pub(super) fn memory_usage(&self) -> usize {
         self.columns.len()
-            + self.table.len() * 4
+            + self.table.len() * 2
             + self.ends.len() * 8
             + self.outputs.len() * 8
             + self.phrase_nodes.len() * 4
