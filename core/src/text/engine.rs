@@ -733,6 +733,51 @@ grooming.secrecy 2 word don't tell your parents
         }
     }
 
+    /// A lexicon with more distinct word prefixes than the two-byte word automaton can number (16,384 states)
+    /// is compiled into the automata that scan every byte instead, and still matches.
+    #[test]
+    fn a_lexicon_too_big_for_the_word_automaton_still_matches() {
+        let mut seed = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let mut terms = std::collections::BTreeSet::new();
+        while terms.len() < 4000 {
+            let mut term = String::new();
+            let mut prev = 0;
+            while term.len() < 8 {
+                let c = b'a' + (next() % 26) as u8;
+                if c != prev {
+                    term.push(char::from(c));
+                    prev = c;
+                }
+            }
+            terms.insert(term);
+        }
+        let lexicon: String = terms
+            .iter()
+            .map(|t| format!("profanity 2 word {t}\n"))
+            .collect();
+        let engine =
+            TextEngine::compile(lexicon::parse(Language::En, &lexicon).unwrap(), "t", true);
+        assert!(
+            engine.inner.dfa.is_none(),
+            "more states than the word automaton numbers"
+        );
+        let word = terms.iter().nth(1234).unwrap();
+        let found = engine.scan(&format!("well {word} then"), LanguageSet::ALL);
+        assert_eq!(found.len(), 1);
+        assert_eq!(&found[0].entry.term, word);
+        assert!(
+            engine
+                .scan(&format!("well x{word} then"), LanguageSet::ALL)
+                .is_empty()
+        );
+    }
+
     #[test]
     fn languages_not_selected_do_not_match() {
         let e = engine();
