@@ -274,8 +274,10 @@ impl TextEngine {
         phrase_firsts.sort_unstable();
         phrase_firsts.dedup();
         let dfa = WordDfa::build(&singles, &phrase_firsts, &any_words);
-        // Should a word automaton or trie not build (beyond their size limits, which lexicons are far below),
-        // its patterns go to the automata that scan every byte instead of going unmatched.
+        // Should a word automaton or trie not build (beyond their size limits: the word automaton numbers at
+        // most 16,384 states, the built-in lexicons need about 3,500; a lexicon of some thousands of long custom
+        // words may need more), its patterns go to the automata that scan every byte instead of going unmatched
+        // (slower, same matches).
         let complete = words.is_some() != word_starts.is_empty()
             && phrases.is_some() == (singles.len() < word_starts.len())
             && dfa.is_some()
