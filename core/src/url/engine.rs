@@ -7,7 +7,7 @@ use smallvec::SmallVec;
 
 use super::canon::path_prefixes;
 use super::compiled::{CompiledList, SectionKind};
-use super::list::fingerprint;
+use super::list::{fingerprint, fingerprint_bytes};
 use super::{CanonicalUrl, HostKind};
 use crate::policy::Category;
 use crate::verdict::{Engine, Evidence, Finding};
@@ -133,16 +133,29 @@ impl UrlEngine {
     }
 
     /// Starts loading the table slots that a check of a URL on the domain `host` (canonical, a domain name)
-    /// will read; see [`CanonicalUrl::parse_for`].
-    pub(crate) fn prefetch_domain(&self, host: &str) {
+    /// will read, and returns the fingerprints it computed for that check; see [`CanonicalUrl::parse_for`].
+    /// `parents`, when given, marks the dots of `host` that start its parent domains (bit `i` for byte `i`).
+    pub(crate) fn prefetch_domain(&self, host: &[u8], parents: Option<u64>) -> HostPrints {
         if self.lists.is_empty() {
-            return;
+            return HostPrints::default();
         }
-        let hosts = Suffixes::of_domain(host);
+        let prints = match parents {
+            Some(dots) => HostPrints::of_parent_dots(host, dots),
+            None => HostPrints::default(),
+        };
+        let suffixes;
+        let fps = match prints.get() {
+            Some(fps) => fps,
+            None => {
+                suffixes = Suffixes::of_domain(host);
+                &suffixes.fps
+            }
+        };
         for list in &self.lists {
-            list.prefetch(SectionKind::ExceptionDomains, &hosts.fps);
-            list.prefetch(SectionKind::Domains, &hosts.fps);
+            list.prefetch(SectionKind::ExceptionDomains, fps);
+            list.prefetch(SectionKind::Domains, fps);
         }
+        prints
     }
 
     /// Every list that matches the URL, with the most specific matching expression of each.
@@ -151,13 +164,21 @@ impl UrlEngine {
         if self.lists.is_empty() {
             return matches;
         }
-        let hosts = Suffixes::of(url);
+        // The host suffixes' fingerprints: those `parse_for` computed, or computed now.
+        let computed;
+        let fps = match url.prints().get() {
+            Some(fps) => fps,
+            None => {
+                computed = Suffixes::of(url);
+                computed.fps.as_slice()
+            }
+        };
         let mut expressions: Option<Vec<(String, u64)>> = None;
         for list in &self.lists {
             let mut hit: Option<Cow<'a, str>> = None;
             if list.has(SectionKind::Expressions) || list.has(SectionKind::ExceptionExpressions) {
                 let expressions =
-                    expressions.get_or_insert_with(|| expression_fingerprints(url, &hosts));
+                    expressions.get_or_insert_with(|| expression_fingerprints(url, fps.len()));
                 if list.has(SectionKind::ExceptionExpressions)
                     && expressions
                         .iter()
@@ -170,16 +191,13 @@ impl UrlEngine {
                     .find(|(_, fp)| list.contains(SectionKind::Expressions, *fp))
                     .map(|(e, _)| Cow::Owned(e.clone()));
             }
-            if list
-                .first_of(SectionKind::ExceptionDomains, &hosts.fps)
-                .is_some()
-            {
+            if list.first_of(SectionKind::ExceptionDomains, fps).is_some() {
                 continue;
             }
             if hit.is_none() {
                 hit = list
-                    .first_of(SectionKind::Domains, &hosts.fps)
-                    .and_then(|at| hosts.names.get(at).copied())
+                    .first_of(SectionKind::Domains, fps)
+                    .and_then(|at| suffix_name(url, at))
                     .map(Cow::Borrowed);
             }
             if let Some(expression) = hit {
@@ -190,47 +208,106 @@ impl UrlEngine {
     }
 }
 
-/// Host suffixes and their fingerprints (same order), on the stack for any ordinary host.
+/// The fingerprints of a domain's host suffixes (most specific first, as [`Suffixes`] has them), computed by
+/// [`CanonicalUrl::parse_for`] for the check that follows. A cache, not part of a URL's value: any two are equal
+/// and hash alike.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct HostPrints {
+    fps: [u64; HostPrints::MAX],
+    /// How many of `fps` hold fingerprints; 0 when there are none (every host has at least one suffix).
+    len: u8,
+}
+
+impl HostPrints {
+    /// Hosts with more suffixes than this (`a.b.c.d.e.example`) are fingerprinted again by the check.
+    const MAX: usize = 4;
+
+    /// The fingerprints of the domain `host` and of the parents that start after the dots marked in `dots`
+    /// (bit `i` for byte `i`), if all of them fit; none otherwise.
+    fn of_parent_dots(host: &[u8], mut dots: u64) -> HostPrints {
+        let mut prints = HostPrints::default();
+        let mut push = |name: &[u8]| match prints.fps.get_mut(usize::from(prints.len)) {
+            Some(slot) => {
+                *slot = fingerprint_bytes(name);
+                prints.len += 1;
+                true
+            }
+            None => false,
+        };
+        let mut fit = push(host);
+        while dots != 0 && fit {
+            let at = dots.trailing_zeros() as usize;
+            dots &= dots - 1;
+            fit = push(host.get(at + 1..).unwrap_or_default());
+        }
+        if fit { prints } else { HostPrints::default() }
+    }
+
+    /// Every suffix's fingerprint, if computed.
+    fn get(&self) -> Option<&[u64]> {
+        self.fps
+            .get(..usize::from(self.len))
+            .filter(|fps| !fps.is_empty())
+    }
+}
+
+impl std::fmt::Debug for HostPrints {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "HostPrints({})", self.len)
+    }
+}
+
+impl PartialEq for HostPrints {
+    fn eq(&self, _: &HostPrints) -> bool {
+        true
+    }
+}
+
+impl Eq for HostPrints {}
+
+impl std::hash::Hash for HostPrints {
+    fn hash<H: std::hash::Hasher>(&self, _: &mut H) {}
+}
+
+/// The fingerprints of a host's suffixes (see [`Suffixes::of`]), on the stack for any ordinary host; the suffix
+/// at a position is found again by [`suffix_name`].
 #[derive(Default)]
-struct Suffixes<'a> {
-    names: SmallVec<[&'a str; 12]>,
+struct Suffixes {
     fps: SmallVec<[u64; 12]>,
 }
 
-impl<'a> Suffixes<'a> {
-    fn push(&mut self, name: &'a str) {
-        self.names.push(name);
-        self.fps.push(fingerprint(name));
+impl Suffixes {
+    fn push(&mut self, name: &[u8]) {
+        self.fps.push(fingerprint_bytes(name));
     }
 
-    /// The host and every parent domain with their fingerprints, most specific first, down to (not
-    /// including) the top-level domain, which lists cannot hold. An IP address, or a host ending in a number
-    /// (`9.10.1.2.3`, which is no IPv4 address but whose suffixes would look like one), only as itself.
-    fn of(url: &'a CanonicalUrl) -> Suffixes<'a> {
+    /// The host and every parent domain, most specific first, down to (not including) the top-level domain,
+    /// which lists cannot hold. An IP address, or a host ending in a number (`9.10.1.2.3`, which is no IPv4
+    /// address but whose suffixes would look like one), only as itself.
+    fn of(url: &CanonicalUrl) -> Suffixes {
         if url.host_kind() != HostKind::Domain {
             let mut out = Suffixes::default();
-            out.push(url.host());
+            out.push(url.host().as_bytes());
             return out;
         }
-        Suffixes::of_domain(url.host())
+        Suffixes::of_domain(url.host().as_bytes())
     }
 
     /// [`Suffixes::of`] a domain name.
-    fn of_domain(host: &'a str) -> Suffixes<'a> {
+    fn of_domain(host: &[u8]) -> Suffixes {
         let mut out = Suffixes::default();
         out.push(host);
-        let bytes = host.as_bytes();
-        let Some(last_dot) = bytes.iter().rposition(|&b| b == b'.') else {
+        let Some(last_dot) = host.iter().rposition(|&b| b == b'.') else {
             return out;
         };
-        let numeric_end = bytes
+        let numeric_end = host
             .get(last_dot + 1..)
             .is_none_or(|last| last.iter().all(u8::is_ascii_digit));
         if numeric_end {
             return out;
         }
         // Every dot but the last starts a parent domain; the dots are found 64 bytes at a time.
-        let before_last = bytes.get(..last_dot).unwrap_or_default();
+        let before_last = host.get(..last_dot).unwrap_or_default();
         for (chunk_at, chunk) in before_last.chunks(64).enumerate() {
             let mut dots = dot_mask(chunk);
             while dots != 0 {
@@ -243,6 +320,27 @@ impl<'a> Suffixes<'a> {
         }
         out
     }
+}
+
+/// The suffix of the URL's host at position `at` of [`Suffixes::of`]: the host itself, then the name after each
+/// dot in turn.
+fn suffix_name(url: &CanonicalUrl, at: usize) -> Option<&str> {
+    let host = url.host();
+    if at == 0 {
+        return Some(host);
+    }
+    let dot = host
+        .bytes()
+        .enumerate()
+        .filter(|&(_, b)| b == b'.')
+        .nth(at - 1)?
+        .0;
+    host.get(dot + 1..)
+}
+
+/// Every suffix name of the URL's host, in the order of [`Suffixes::of`].
+fn suffix_names(url: &CanonicalUrl, count: usize) -> Vec<&str> {
+    (0..count).filter_map(|at| suffix_name(url, at)).collect()
 }
 
 /// Bit `i` set where `bytes[i]` is a dot, for up to 64 bytes, eight at a time (SWAR: the exact zero-byte
@@ -268,10 +366,10 @@ fn dot_mask(bytes: &[u8]) -> u64 {
     mask
 }
 
-fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(String, u64)> {
+fn expression_fingerprints(url: &CanonicalUrl, suffixes: usize) -> Vec<(String, u64)> {
     let paths = path_prefixes(url);
     let mut out = Vec::new();
-    for host in &hosts.names {
+    for host in suffix_names(url, suffixes) {
         for path in &paths {
             let expression = format!("{host}{path}");
             let fp = fingerprint(&expression);
@@ -285,8 +383,57 @@ fn expression_fingerprints(url: &CanonicalUrl, hosts: &Suffixes<'_>) -> Vec<(Str
 mod tests {
     use proptest::prelude::*;
 
-    use super::{Suffixes, dot_mask};
-    use crate::url::CanonicalUrl;
+    use super::{Suffixes, dot_mask, fingerprint, suffix_names};
+    use crate::url::list::{ListOptions, ParsedList};
+    use crate::url::{CanonicalUrl, CompiledList, UrlEngine, compiled};
+
+    /// `parse_for` hands the check the fingerprints it computed for its prefetch: exactly the host suffixes'
+    /// ones, or none where they do not fit (more than four suffixes, a host over 64 bytes) or were not computed
+    /// (a host that is not plain, or not in lower case).
+    #[test]
+    fn parse_for_carries_the_suffix_prints() {
+        let list = ParsedList::parse(
+            "# id: t\n# category: gambling\n# version: 1\nexample.com\nc.example.com\n",
+            &ListOptions::default(),
+        )
+        .unwrap();
+        let engine =
+            UrlEngine::new().with_list(CompiledList::from_bytes(compiled::compile(&list)).unwrap());
+        let long = format!("https://{}.example.com/", "a".repeat(60));
+        for (url, carried) in [
+            ("https://www.example.com/a", true),
+            ("http://example.com", true),
+            ("http://localhost/", true),
+            ("https://a.b.c.example.com/", true),
+            ("https://a.b.c.d.example.com/", false),
+            (long.as_str(), false),
+            ("https://WWW.Example.com/", false),
+            ("http://1.2.3.4/", false),
+            ("http://a.example/%41", false),
+        ] {
+            let parsed = CanonicalUrl::parse_for(url, &engine).unwrap();
+            assert_eq!(parsed.prints().get().is_some(), carried, "{url}");
+            if let Some(fps) = parsed.prints().get() {
+                assert_eq!(fps, Suffixes::of(&parsed).fps.as_slice(), "{url}");
+            }
+            // Either way the check finds the most specific listed suffix, as after `parse`.
+            let host = parsed.host();
+            let under = |domain: &str| {
+                host == domain || host.strip_suffix(domain).is_some_and(|h| h.ends_with('.'))
+            };
+            let expected = if under("c.example.com") {
+                "c.example.com"
+            } else if under("example.com") {
+                "example.com"
+            } else {
+                ""
+            };
+            for url in [&parsed, &CanonicalUrl::parse(url).unwrap()] {
+                let hits = engine.check(url);
+                assert_eq!(hits.first().map_or("", |m| m.expression()), expected);
+            }
+        }
+    }
 
     proptest! {
         /// Every parent domain of a host of any length (past the 64 bytes of one dot search too), most specific
@@ -306,7 +453,15 @@ mod tests {
                 expected.push(parent);
                 rest = parent;
             }
-            prop_assert_eq!(suffixes.names.to_vec(), expected);
+            let names = suffix_names(&url, suffixes.fps.len());
+            prop_assert_eq!(&names, &expected);
+            let prints: Vec<u64> = expected.iter().map(|name| fingerprint(name)).collect();
+            prop_assert_eq!(suffixes.fps.as_slice(), prints.as_slice());
+            // The fingerprints `parse_for` computes for its prefetch, when it hands them on, are the same.
+            let parsed = CanonicalUrl::parse_for(url.as_str(), &UrlEngine::builtin()).unwrap();
+            if let Some(carried) = parsed.prints().get() {
+                prop_assert_eq!(carried, prints.as_slice());
+            }
         }
 
         /// The word-at-a-time dot search finds exactly the dots, in hosts of every length up to 64 bytes.

@@ -39,8 +39,15 @@ const MAX_REMEMBERED_PROBLEMS: usize = 20;
 
 /// The fingerprint of a domain or expression: XXH3-64 of its canonical bytes with a fixed seed. The seed and
 /// the algorithm are part of the compiled format: changing either needs a new format version.
+#[inline]
 pub(crate) fn fingerprint(expression: &str) -> u64 {
-    xxhash_rust::xxh3::xxh3_64_with_seed(expression.as_bytes(), 0x4841_5645_4e55_524c)
+    fingerprint_bytes(expression.as_bytes())
+}
+
+/// [`fingerprint`] of an expression given as bytes.
+#[inline]
+pub(crate) fn fingerprint_bytes(expression: &[u8]) -> u64 {
+    xxhash_rust::xxh3::xxh3_64_with_seed(expression, 0x4841_5645_4e55_524c)
 }
 
 /// The syntax of a list.

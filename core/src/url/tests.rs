@@ -76,7 +76,10 @@ fn plain_urls_take_the_one_pass_path() {
 fn plain_path_reports_the_host_early() {
     let seen = |url: &str| {
         let mut host = None;
-        let parsed = CanonicalUrl::already_plain_with(url, |h| host = Some(h.to_owned()));
+        let parsed = CanonicalUrl::already_plain_with(url, |h, _| {
+            host = Some(String::from_utf8_lossy(h).into_owned());
+            engine::HostPrints::default()
+        });
         (parsed.map(|u| u.host().to_owned()), host)
     };
     for (url, host) in [
