@@ -121,7 +121,8 @@ impl CanonicalUrl {
     }
 
     /// [`CanonicalUrl::already_plain`], calling `on_host` with the canonical host as soon as it is known (for a
-    /// plain URL whose host is in lower case already).
+    /// plain URL whose host is in lower case already), and with the dots that start its parent domains (bit `i`
+    /// for byte `i`; `None` for a host over 64 bytes). The URL keeps the fingerprints `on_host` returns.
     pub(crate) fn already_plain_with(
         input: &str,
         on_host: impl FnOnce(&[u8], Option<u64>) -> HostPrints,
