@@ -300,12 +300,22 @@ impl Haven {
         notes: &mut Notes<'_>,
     ) -> (Vec<Finding>, Vec<text::GroomingSignal>) {
         let language = given.unwrap_or(profile.language());
-        let form = text::Normalized::new(text);
-        let languages = text::languages_for(&form, language);
         let outgoing = direction == text::Direction::Outgoing;
         let mut findings = Vec::new();
         let mut signals = Vec::new();
-        for found in self.texts.scan_normalized(&form, languages) {
+        // Most texts are proven clean in one pass over the original (only ASCII texts, whose lexicons are the
+        // given language's and English); the others are normalised and scanned.
+        let plain_languages = text::LanguageSet::empty()
+            .with(language)
+            .with(i18n::Language::En);
+        let matches = if self.texts.is_plainly_clean(text, plain_languages) {
+            Vec::new()
+        } else {
+            let form = text::Normalized::new(text);
+            self.texts
+                .scan_normalized(&form, text::languages_for(&form, language))
+        };
+        for found in matches {
             let entry = &found.entry;
             let category = match entry.kind {
                 text::EntryKind::Category(c) => c,

@@ -9,6 +9,9 @@
 //!    automaton for the ASCII forms, Aho-Corasick for the rest), with word-boundary modes and a false-positive
 //!    allowlist, so "Scunthorpe", "assassin" and "cocktail"
 //!    pass while `f u c k`, `sh1t` and `fuсk` (Cyrillic `с`) do not.
+//!    Most ordinary texts never need the matching form: [`TextEngine::is_plainly_clean`] runs the word automaton
+//!    over the original ASCII text, folding case, repeats and punctuation as the form would, and proves them clean
+//!    in one pass; the others are normalised and scanned.
 //! 3. [`Haven::check_text`](crate::Haven::check_text) and
 //!    [`Haven::check_conversation`](crate::Haven::check_conversation) turn matches into findings and a verdict:
 //!    lexicon categories, [`pii`] for what the child sends, and [`grooming`] risk, which needs several signals
@@ -29,6 +32,7 @@ pub mod grooming;
 pub mod lexicon;
 pub mod normalize;
 pub mod pii;
+mod raw;
 mod trie;
 
 use serde::{Deserialize, Serialize};

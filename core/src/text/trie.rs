@@ -205,8 +205,13 @@ impl WordTrie {
         Some(node)
     }
 
+    /// Whether a pattern has the byte `b`.
+    pub(super) fn has_byte(&self, b: u8) -> bool {
+        self.columns.get(usize::from(b)).is_some_and(|&c| c != 0)
+    }
+
     /// The child of `node` by the byte `b`, if any.
-    fn child(&self, node: u32, b: u8) -> Option<u32> {
+    pub(super) fn child(&self, node: u32, b: u8) -> Option<u32> {
         let column = self.columns.get(usize::from(b)).copied().unwrap_or(0);
         if column == 0 {
             return None;
@@ -260,6 +265,66 @@ impl WordTrie {
         }
     }
 
+    /// [`WordTrie::walk_from`] over an original ASCII text instead of its matching form, folded as
+    /// [`RawDfa`](super::raw::RawDfa) folds it: letters lower-cased, a letter repeating the one before skipped,
+    /// a run of separators one space. Stops at a byte the fold does not cover (non-ASCII, a leetspeak symbol).
+    /// `found(end, id)` gets the end in the original text.
+    pub(super) fn walk_raw(
+        &self,
+        node: u32,
+        text: &[u8],
+        from: usize,
+        mut found: impl FnMut(usize, u32),
+    ) {
+        let Some(rest) = text.get(from..) else {
+            return;
+        };
+        let mut node = node;
+        let mut base = self.cells.get(node as usize).map_or(0, |c| c.base);
+        // The last byte of the form: the walk starts after the space that follows a phrase's first word.
+        let mut prev = b' ';
+        for (k, &b) in rest.iter().enumerate() {
+            let c = match b {
+                b'a'..=b'z' | b'A'..=b'Z' => {
+                    let c = b.to_ascii_lowercase();
+                    if c == prev {
+                        continue;
+                    }
+                    c
+                }
+                b'0'..=b'9' => b,
+                b'@' | b'$' | b'!' | b'*' | 0x80.. => return,
+                _ if prev == b' ' => continue,
+                _ => b' ',
+            };
+            // Digits are not collapsed.
+            prev = if b.is_ascii_digit() { 0 } else { c };
+            let column = self.columns.get(usize::from(c)).copied().unwrap_or(0);
+            if column == 0 {
+                return;
+            }
+            let at = (base & !HAS_OUTPUT) as usize + usize::from(column);
+            match self.cells.get(at) {
+                Some(cell) if cell.check == node => {
+                    node = at as u32;
+                    base = cell.base;
+                }
+                _ => return,
+            }
+            if base & HAS_OUTPUT != 0
+                && let Some(&(first, last)) = self.ends.get(at)
+            {
+                let ids = self
+                    .outputs
+                    .get(first as usize..last as usize)
+                    .unwrap_or_default();
+                for &id in ids {
+                    found(from + k + 1, id);
+                }
+            }
+        }
+    }
+
     /// Heap memory, in bytes.
     pub(super) fn memory_usage(&self) -> usize {
         self.columns.len() + self.cells.len() * 8 + self.ends.len() * 8 + self.outputs.len() * 4
@@ -269,9 +334,9 @@ impl WordTrie {
 /// Flag in a [`WordDfa`] transition: patterns end at the state it leads to.
 const DFA_OUTPUT: u16 = 1 << 15;
 /// Flag in a [`WordDfa`] transition on a space: the word it ends is the first word of a phrase.
-const DFA_PHRASE: u16 = 1 << 14;
+pub(super) const DFA_PHRASE: u16 = 1 << 14;
 /// The state part of a [`WordDfa`] transition.
-const DFA_STATE: u16 = DFA_PHRASE - 1;
+pub(super) const DFA_STATE: u16 = DFA_PHRASE - 1;
 
 /// What a [`WordDfa`] scan reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -296,19 +361,19 @@ pub(super) enum WordEvent {
 #[derive(Debug)]
 pub(super) struct WordDfa {
     /// Byte → column (0: no pattern has this byte).
-    columns: Vec<u8>,
+    pub(super) columns: Vec<u8>,
     /// Columns per state, as a power of two: a state's row starts at its number shifted left by this.
-    shift: u32,
+    pub(super) shift: u32,
     /// `states × 2^shift` transitions, each the next state's number with [`DFA_OUTPUT`] and [`DFA_PHRASE`] (two
     /// bytes each, so that more of the table stays in the fastest cache). State 0 is dead, state 1 the root.
-    table: Vec<u16>,
+    pub(super) table: Vec<u16>,
     /// Per state: the range of `outputs` of the patterns ending there.
-    ends: Vec<(u32, u32)>,
+    pub(super) ends: Vec<(u32, u32)>,
     /// Pattern ids, grouped by state, each with its length for an `anywhere` pattern (0 for a pattern that
     /// starts its word).
-    outputs: Vec<(u32, u32)>,
+    pub(super) outputs: Vec<(u32, u32)>,
     /// Per state that is the first word of a phrase: the phrase trie's node for that word and a space.
-    phrase_nodes: Vec<u32>,
+    pub(super) phrase_nodes: Vec<u32>,
 }
 
 /// The automaton of the `anywhere` patterns of a [`WordDfa`] (a handful: worked out by brute force): its states are
@@ -542,6 +607,23 @@ impl WordDfa {
                 }
             }
         }
+    }
+
+    /// The patterns ending at `state`, as (id, length): the length of an `anywhere` pattern, 0 for a pattern that
+    /// starts its word.
+    pub(super) fn outputs_of(&self, state: u16) -> &[(u32, u32)] {
+        self.ends
+            .get(usize::from(state))
+            .and_then(|&(first, last)| self.outputs.get(first as usize..last as usize))
+            .unwrap_or_default()
+    }
+
+    /// The phrase trie's node for the first word of a phrase that ends at `state`, and a space (0 if none).
+    pub(super) fn phrase_node(&self, state: u16) -> u32 {
+        self.phrase_nodes
+            .get(usize::from(state))
+            .copied()
+            .unwrap_or(0)
     }
 
     /// Heap memory, in bytes.
