@@ -231,14 +231,63 @@ impl WordTrie {
         node: u32,
         text: &[u8],
         from: usize,
+        found: impl FnMut(usize, u32),
+    ) {
+        let rest = text.get(from..).unwrap_or_default();
+        let bytes = rest.iter().enumerate().map(|(k, &b)| (from + k + 1, b));
+        self.walk_bytes(node, bytes, found);
+    }
+
+    /// [`WordTrie::walk_from`] over an original ASCII text instead of its matching form, folded as
+    /// [`RawDfa`](super::raw::RawDfa) folds it: letters lower-cased, a letter repeating the one before skipped,
+    /// a run of separators one space. Stops at a byte the fold does not cover (non-ASCII, a leetspeak symbol).
+    /// `found(end, id)` gets the end in the original text.
+    pub(super) fn walk_raw(
+        &self,
+        node: u32,
+        text: &[u8],
+        from: usize,
+        found: impl FnMut(usize, u32),
+    ) {
+        let rest = text.get(from..).unwrap_or_default();
+        // The last byte of the form: the walk starts after the space that follows a phrase's first word.
+        let mut prev = b' ';
+        let bytes = rest
+            .iter()
+            .enumerate()
+            .map_while(move |(k, &b)| {
+                let c = match b {
+                    b'a'..=b'z' | b'A'..=b'Z' => {
+                        let c = b.to_ascii_lowercase();
+                        if c == prev {
+                            return Some(None);
+                        }
+                        c
+                    }
+                    b'0'..=b'9' => b,
+                    b'@' | b'$' | b'!' | b'*' | 0x80.. => return None,
+                    _ if prev == b' ' => return Some(None),
+                    _ => b' ',
+                };
+                // Digits are not collapsed.
+                prev = if b.is_ascii_digit() { 0 } else { c };
+                Some(Some((from + k + 1, c)))
+            })
+            .flatten();
+        self.walk_bytes(node, bytes, found);
+    }
+
+    /// Walks from `node` along `bytes` (each with the end it reports), calling `found(end, id)` for every pattern
+    /// whose node is reached, until a byte no pattern continues with.
+    fn walk_bytes(
+        &self,
+        node: u32,
+        bytes: impl Iterator<Item = (usize, u8)>,
         mut found: impl FnMut(usize, u32),
     ) {
-        let Some(rest) = text.get(from..) else {
-            return;
-        };
         let mut node = node;
         let mut base = self.cells.get(node as usize).map_or(0, |c| c.base);
-        for (k, &b) in rest.iter().enumerate() {
+        for (end, b) in bytes {
             let column = self.columns.get(usize::from(b)).copied().unwrap_or(0);
             if column == 0 {
                 return;
@@ -259,67 +308,7 @@ impl WordTrie {
                     .get(first as usize..last as usize)
                     .unwrap_or_default();
                 for &id in ids {
-                    found(from + k + 1, id);
-                }
-            }
-        }
-    }
-
-    /// [`WordTrie::walk_from`] over an original ASCII text instead of its matching form, folded as
-    /// [`RawDfa`](super::raw::RawDfa) folds it: letters lower-cased, a letter repeating the one before skipped,
-    /// a run of separators one space. Stops at a byte the fold does not cover (non-ASCII, a leetspeak symbol).
-    /// `found(end, id)` gets the end in the original text.
-    pub(super) fn walk_raw(
-        &self,
-        node: u32,
-        text: &[u8],
-        from: usize,
-        mut found: impl FnMut(usize, u32),
-    ) {
-        let Some(rest) = text.get(from..) else {
-            return;
-        };
-        let mut node = node;
-        let mut base = self.cells.get(node as usize).map_or(0, |c| c.base);
-        // The last byte of the form: the walk starts after the space that follows a phrase's first word.
-        let mut prev = b' ';
-        for (k, &b) in rest.iter().enumerate() {
-            let c = match b {
-                b'a'..=b'z' | b'A'..=b'Z' => {
-                    let c = b.to_ascii_lowercase();
-                    if c == prev {
-                        continue;
-                    }
-                    c
-                }
-                b'0'..=b'9' => b,
-                b'@' | b'$' | b'!' | b'*' | 0x80.. => return,
-                _ if prev == b' ' => continue,
-                _ => b' ',
-            };
-            // Digits are not collapsed.
-            prev = if b.is_ascii_digit() { 0 } else { c };
-            let column = self.columns.get(usize::from(c)).copied().unwrap_or(0);
-            if column == 0 {
-                return;
-            }
-            let at = (base & !HAS_OUTPUT) as usize + usize::from(column);
-            match self.cells.get(at) {
-                Some(cell) if cell.check == node => {
-                    node = at as u32;
-                    base = cell.base;
-                }
-                _ => return,
-            }
-            if base & HAS_OUTPUT != 0
-                && let Some(&(first, last)) = self.ends.get(at)
-            {
-                let ids = self
-                    .outputs
-                    .get(first as usize..last as usize)
-                    .unwrap_or_default();
-                for &id in ids {
-                    found(from + k + 1, id);
+                    found(end, id);
                 }
             }
         }
