@@ -286,6 +286,20 @@ impl Verdict {
         catalogue: &Catalogue,
         directory: &HelpDirectory,
     ) -> Verdict {
+        if findings.is_empty() && matches!(domain, DomainDecision::Unlisted) {
+            // Nothing found and nothing the parent said (most checks): allowed, nothing to explain.
+            return Verdict {
+                action: Action::Allow,
+                notify_parent: false,
+                offer_help: false,
+                reason: None,
+                categories: Vec::new(),
+                evidence: Vec::new(),
+                message: None,
+                help: None,
+                redirect: None,
+            };
+        }
         let mut evidence = Vec::with_capacity(findings.len());
         let mut scores: Vec<(CategoryScore, Rule)> = Vec::new();
         for finding in findings {
