@@ -470,8 +470,8 @@ impl Compiled {
             return false;
         };
         // Per lane of the pass (see `RawDfa::scan`; no run of single letters spans the two): the last
-        // single-character word, and how many came before it each within three bytes of the next. The form joins
-        // three or more (`f u c k`).
+        // single-character word reported (one at most three bytes after another), and how many such words in a
+        // row end there. The form joins three or more (`f u c k`).
         let split = RawDfa::lanes(text);
         let mut lanes: [(Option<usize>, usize); 2] = [(None, 0); 2];
         let mut joins = |letter: usize| {
@@ -480,7 +480,7 @@ impl Compiled {
             };
             *chain = match *last_single {
                 Some(q) if letter - q <= 3 => *chain + 1,
-                _ => 1,
+                _ => 2,
             };
             *last_single = Some(letter);
             *chain >= 3
@@ -963,6 +963,7 @@ grooming.secrecy 2 word don't tell your parents
             .prop_map(str::to_owned),
             2 => "[a-zA-Z]{1,8}",
             1 => "[0-9]{1,3}",
+            1 => "[a-z]([ .-][a-z]){1,3}",
         ];
         let gap =
             proptest::sample::select(vec![" ", "  ", ". ", "-", "\n", "_", ", ", "'", " (", ") "]);
@@ -1062,6 +1063,10 @@ grooming.secrecy 2 word don't tell your parents
             "how old r u",
             "f u c k",
             "f.u.c.k",
+            "c u m",
+            "F-A-G",
+            "a good c u m",
+            "I c u m",
             "sh1t",
             "a$$",
             "f*ck",

@@ -52,16 +52,23 @@ enum Kind {
 enum Key {
     /// The text is not simple: the pass gives up.
     Escape,
-    /// Between words, at the word automaton's root. `single`: the word before was one character long (only at
-    /// the gap's first separator); `phrase`: the phrase trie's node for the word before and a space, when that
-    /// word starts a phrase.
-    Gap { single: bool, phrase: Option<u32> },
-    /// Inside a word, at the word automaton's state `base`. `single`: the word has one character so far. `walk`:
-    /// at the word's first character, which continues a phrase from the gap before.
+    /// Between words, at the word automaton's root. `single`: the word before was one character long and came
+    /// close after another such word (only at the gap's first separator: the event); `close`: the word before was
+    /// one character long and this is the gap's first (1) or second (2) separator, else 0; `phrase`: the phrase
+    /// trie's node for the word before and a space, when that word starts a phrase.
+    Gap {
+        single: bool,
+        close: u8,
+        phrase: Option<u32>,
+    },
+    /// Inside a word, at the word automaton's state `base`. `single`: the word has one character so far;
+    /// `chained`: the word started close after a one-character word (at most two separators between). `walk`: at
+    /// the word's first character, which continues a phrase from the gap before.
     Word {
         base: u16,
         kind: Kind,
         single: bool,
+        chained: bool,
         walk: bool,
     },
 }
@@ -77,7 +84,8 @@ pub(super) enum RawEvent {
     /// the byte starts a word that continues a phrase whose node the state before has
     /// ([`RawDfa::phrase_node`]).
     Word { base: u16, output: bool, walk: bool },
-    /// The separator just read ends a word of one character, the byte before.
+    /// The separator just read ends a word of one character, the byte before, which came at most three bytes
+    /// after another.
     Single,
 }
 
@@ -94,7 +102,7 @@ pub(super) struct RawDfa {
     digit: u16,
     /// The first state with an event.
     first_event: u16,
-    /// Per state: whether the word so far is one character long.
+    /// Per state: whether the word so far is one character long and came close after another such word.
     single: Vec<bool>,
     /// Per state between words after the first word of a phrase: the phrase trie's node for that word and a
     /// space (else 0).
@@ -218,12 +226,16 @@ impl RawDfa {
             }
         }
         let next_of = |key: Key, raw: u8| -> Option<Key> {
-            let (base, kind, single, phrase) = match key {
+            let (base, kind, single, chained, close, phrase) = match key {
                 Key::Escape => return Some(Key::Escape),
-                Key::Gap { phrase, .. } => (1u16, None, false, phrase),
+                Key::Gap { close, phrase, .. } => (1u16, None, false, false, close, phrase),
                 Key::Word {
-                    base, kind, single, ..
-                } => (base, Some(kind), single, None),
+                    base,
+                    kind,
+                    single,
+                    chained,
+                    ..
+                } => (base, Some(kind), single, chained, 0, None),
             };
             let at_start = kind.is_none();
             let base_row = row(base)?;
@@ -236,10 +248,12 @@ impl RawDfa {
                     Column::Escape => Key::Escape,
                     Column::Separator if at_start => Key::Gap {
                         single: false,
+                        close: if close == 1 { 2 } else { 0 },
                         phrase,
                     },
                     Column::Separator => Key::Gap {
-                        single,
+                        single: single && chained,
+                        close: u8::from(single),
                         phrase: if base_row.get(space)? & DFA_PHRASE != 0 {
                             Some(dfa.phrase_node(base))
                         } else {
@@ -276,6 +290,7 @@ impl RawDfa {
                             base: next,
                             kind: kind_now,
                             single: at_start,
+                            chained: at_start && close > 0,
                             walk,
                         }
                     }
@@ -301,6 +316,7 @@ impl RawDfa {
         // Every state reachable from the start, breadth first.
         let start_key = Key::Gap {
             single: false,
+            close: 0,
             phrase: None,
         };
         let mut keys = vec![start_key];
@@ -365,7 +381,9 @@ impl RawDfa {
                 digits_table.push(numbered(k, symbol)?);
             }
             let (s, p) = match *keys.get(k)? {
-                Key::Word { single, .. } => (single, 0),
+                Key::Word {
+                    single, chained, ..
+                } => (single && chained, 0),
                 Key::Gap { phrase, .. } => (false, phrase.unwrap_or(0)),
                 Key::Escape => (false, 0),
             };
@@ -537,7 +555,7 @@ impl RawDfa {
             .unwrap_or(0)
     }
 
-    /// Whether `state` is inside a word of one character so far.
+    /// Whether `state` is inside a word of one character so far that came at most three bytes after another.
     pub(super) fn is_single(&self, state: u16) -> bool {
         self.single
             .get(usize::from(state))
