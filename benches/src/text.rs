@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 
 use haven_core::i18n::Language;
-use haven_core::text::{LanguageSet, Normalized, TextContext, TextEngine, languages_for};
+use haven_core::text::{TextContext, TextEngine};
 use haven_core::{AgeTier, Haven, Profile};
 use rustrict::{Censor, CensorStr, Type};
 
@@ -196,18 +196,10 @@ impl HavenText {
             .unwrap_or_default()
     }
 
-    /// The lexicon stage alone, as `check_text` runs it: whether any lexicon entry matched (the pass over the
-    /// original that proves most texts clean, else the matching form and its scan).
+    /// The lexicon stage alone, as `check_text` runs it (`TextEngine::scan_in`: the pass over the original that
+    /// proves most texts clean, else the matching form and its scan): whether any lexicon entry matched.
     pub fn scan(&self, text: &str) -> bool {
-        let plain = LanguageSet::empty().with(self.language).with(Language::En);
-        if self.engine.is_plainly_clean(text, plain) {
-            return false;
-        }
-        let form = Normalized::new(text);
-        !self
-            .engine
-            .scan_normalized(&form, languages_for(&form, self.language))
-            .is_empty()
+        !self.engine.scan_in(text, self.language).is_empty()
     }
 }
 

@@ -303,19 +303,7 @@ impl Haven {
         let outgoing = direction == text::Direction::Outgoing;
         let mut findings = Vec::new();
         let mut signals = Vec::new();
-        // Most texts are proven clean in one pass over the original (only ASCII texts, whose lexicons are the
-        // given language's and English); the others are normalised and scanned.
-        let plain_languages = text::LanguageSet::empty()
-            .with(language)
-            .with(i18n::Language::En);
-        let matches = if self.texts.is_plainly_clean(text, plain_languages) {
-            Vec::new()
-        } else {
-            let form = text::Normalized::new(text);
-            self.texts
-                .scan_normalized(&form, text::languages_for(&form, language))
-        };
-        for found in matches {
+        for found in self.texts.scan_in(text, language) {
             let entry = &found.entry;
             let category = match entry.kind {
                 text::EntryKind::Category(c) => c,

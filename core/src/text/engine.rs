@@ -354,9 +354,24 @@ impl TextEngine {
         self.scan_normalized(&Normalized::new(text), languages)
     }
 
+    /// The matches in `text`, a text in `language`, of the lexicons that apply to it ([`super::languages_for`]:
+    /// `language`, English, and the languages whose script the text uses). What [`Haven::check_text`] runs:
+    /// most texts are proven clean in one pass over the original ([`TextEngine::is_plainly_clean`]); the others are
+    /// normalised and scanned.
+    ///
+    /// [`Haven::check_text`]: crate::Haven::check_text
+    pub fn scan_in(&self, text: &str, language: Language) -> Vec<LexiconMatch> {
+        // A text proven clean is ASCII, so its lexicons are `language`'s and English.
+        if self.is_plainly_clean(text, LanguageSet::empty().with(language).with(Language::En)) {
+            return Vec::new();
+        }
+        let form = Normalized::new(text);
+        self.scan_normalized(&form, super::languages_for(&form, language))
+    }
+
     /// Whether `text` surely has no match of the lexicons of `languages`, found in one pass over the text
     /// without normalising it. `false` when unsure: always for a text that is not ASCII, that has leetspeak
-    /// symbols or digits inside words, or single letters close together, and for a text with a candidate match
+    /// symbols or digits inside words, or three single characters close together, and for a text with a candidate match
     /// (then [`TextEngine::scan`] tells). Most ordinary texts are proven clean this way, several times faster
     /// than a scan.
     ///
