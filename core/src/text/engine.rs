@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use aho_corasick::{AhoCorasick, AhoCorasickBuilder, AhoCorasickKind, MatchKind};
 
 use super::lexicon::{self, EntryKind, LexiconEntry, LexiconError, MatchMode};
-use super::normalize::Normalized;
+use super::normalize::{Class, Normalized, raw_class};
 use super::raw::{RawDfa, RawEvent};
 use super::trie::{WordDfa, WordEvent, WordTrie};
 use crate::i18n::Language;
@@ -611,26 +611,18 @@ fn raw_runs_reach(text: &[u8], start: usize, doubles: &[(u16, u8)]) -> bool {
             let Some(&b) = text.get(k) else {
                 return true;
             };
-            let run = if b.is_ascii_alphabetic() {
-                text.get(k..).map_or(1, |rest| {
-                    rest.iter()
-                        .take_while(|c| c.eq_ignore_ascii_case(&b))
-                        .count()
-                })
-            } else if b.is_ascii_digit() {
-                1
-            } else if matches!(b, b'@' | b'$' | b'!' | b'*') || !b.is_ascii() {
-                return true;
-            } else {
-                text.get(k..).map_or(1, |rest| {
-                    rest.iter()
-                        .take_while(|c| {
-                            c.is_ascii()
-                                && !c.is_ascii_alphanumeric()
-                                && !matches!(c, b'@' | b'$' | b'!' | b'*')
-                        })
-                        .count()
-                })
+            let rest = text.get(k..).unwrap_or_default();
+            let run = match raw_class(b) {
+                Class::Letter => rest
+                    .iter()
+                    .take_while(|c| c.eq_ignore_ascii_case(&b))
+                    .count(),
+                Class::Digit => 1,
+                Class::Symbol => return true,
+                Class::Separator => rest
+                    .iter()
+                    .take_while(|&&c| raw_class(c) == Class::Separator)
+                    .count(),
             };
             let here = offset == usize::from(at);
             offset += 1;

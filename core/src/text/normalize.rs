@@ -91,7 +91,7 @@ struct Unit {
 
 /// What a unit is, for finding words.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Class {
+pub(super) enum Class {
     Letter,
     Digit,
     /// `@ $ ! *`: part of a word, and leetspeak or a wildcard when the word is mostly letters.
@@ -567,6 +567,16 @@ const ASCII_CLASS: [Class; 128] = {
     }
     table
 };
+
+/// How the pass over an original text ([`super::raw`]) classes its bytes: an ASCII byte as [`ascii_class`] does;
+/// a non-ASCII byte as a [`Class::Symbol`], a byte the pass's fold does not cover (nor does a leetspeak symbol).
+pub(super) fn raw_class(b: u8) -> Class {
+    if b.is_ascii() {
+        ascii_class(b)
+    } else {
+        Class::Symbol
+    }
+}
 
 /// [`class`] of an ASCII byte of either case (a non-ASCII byte is a separator: callers pass ASCII only).
 fn ascii_class(b: u8) -> Class {

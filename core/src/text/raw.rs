@@ -17,6 +17,7 @@
 //! Reading the original text instead of building its matching form is what makes the lexicon stage fast for
 //! ordinary text: the pass costs one table lookup per byte, run as two interleaved lanes ([`RawDfa::scan`]).
 
+use super::normalize::{Class, raw_class};
 use super::trie::{DFA_PHRASE, DFA_STATE, WordDfa, WordTrie};
 
 /// Columns per state, as a power of two: a row is 32 transitions of two bytes, one 64-byte cache line. Digits
@@ -168,11 +169,11 @@ impl RawDfa {
                 .chain(&digits)
                 .find(|&&(l, _)| l != 0 && l == b.to_ascii_lowercase())
                 .and_then(|&(_, c)| symbol_of(c));
-            *symbols.get_mut(usize::from(b))? = match b {
-                b'@' | b'$' | b'!' | b'*' => escape,
-                b'a'..=b'z' | b'A'..=b'Z' => known.or(symbol_of(Column::Letter(0, None)))?,
-                b'0'..=b'9' => known.or(symbol_of(Column::Digit(0, None)))?,
-                _ => separator,
+            *symbols.get_mut(usize::from(b))? = match raw_class(b) {
+                Class::Symbol => escape,
+                Class::Letter => known.or(symbol_of(Column::Letter(0, None)))?,
+                Class::Digit => known.or(symbol_of(Column::Digit(0, None)))?,
+                Class::Separator => separator,
             };
         }
         // The table's columns: the separators, the letters, the digits (one column) and the rest.
@@ -345,13 +346,8 @@ impl RawDfa {
         for (n, &k) in order.iter().enumerate() {
             *number.get_mut(k)? = u16::try_from(n).ok()?;
         }
-        let first_event = u16::try_from(
-            order
-                .iter()
-                .position(|&k| events.get(k).is_some_and(|e| *e != RawEvent::None))
-                .unwrap_or(order.len()),
-        )
-        .ok()?;
+        let first_event =
+            u16::try_from(events.iter().filter(|&&e| e == RawEvent::None).count()).ok()?;
         // One more state, after the others: where the digits' column leads.
         let digit = u16::try_from(keys.len()).ok()?;
         let symbols_per_state = meaning.len();
@@ -456,14 +452,14 @@ impl RawDfa {
             }
             state = next;
         }
+        let (end_one, end_two) = if first.len() > second.len() {
+            (state, two)
+        } else {
+            (one, state)
+        };
         // The one thing the second lane cannot know: that the first ends after the first word of a phrase. Then
         // the whole pass would continue the phrase at the second lane's first word: its first byte is read again
         // from the first lane's state.
-        let end_one = if first.len() > second.len() {
-            state
-        } else {
-            one
-        };
         if !second.is_empty() && self.phrase_node(end_one) != 0 {
             let mut gap = end_one;
             for (k, &b) in second.iter().enumerate() {
@@ -477,14 +473,8 @@ impl RawDfa {
                 gap = next;
             }
         }
-        // The first lane ends with a separator (or is empty): the text's last state is the second lane's.
-        Some(if second.is_empty() {
-            state
-        } else if first.len() > second.len() {
-            two
-        } else {
-            state
-        })
+        // The first lane ends with a separator: the text's last state is the second lane's, if there is one.
+        Some(if second.is_empty() { end_one } else { end_two })
     }
 
     /// Where the second lane of [`RawDfa::scan`] starts: after the first separator from the middle on that
@@ -501,10 +491,7 @@ impl RawDfa {
             .unwrap_or_default();
         for (k, &b) in window.iter().enumerate() {
             let at = middle + k;
-            let separator = b.is_ascii()
-                && !b.is_ascii_alphanumeric()
-                && !matches!(b, b'@' | b'$' | b'!' | b'*');
-            if separator
+            if raw_class(b) == Class::Separator
                 && text
                     .get(at.wrapping_sub(2)..at)
                     .is_some_and(|w| w.iter().all(u8::is_ascii_alphanumeric))

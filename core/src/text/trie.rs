@@ -8,6 +8,8 @@
 
 use std::collections::HashMap;
 
+use super::normalize::{Class, raw_class};
+
 /// A trie as lists of children over byte columns: the first stage of [`WordTrie`] and [`WordDfa`].
 struct PlainTrie {
     /// Byte → column (0: no pattern has this byte).
@@ -256,18 +258,18 @@ impl WordTrie {
             .iter()
             .enumerate()
             .map_while(move |(k, &b)| {
-                let c = match b {
-                    b'a'..=b'z' | b'A'..=b'Z' => {
+                let c = match raw_class(b) {
+                    Class::Letter => {
                         let c = b.to_ascii_lowercase();
                         if c == prev {
                             return Some(None);
                         }
                         c
                     }
-                    b'0'..=b'9' => b,
-                    b'@' | b'$' | b'!' | b'*' | 0x80.. => return None,
-                    _ if prev == b' ' => return Some(None),
-                    _ => b' ',
+                    Class::Digit => b,
+                    Class::Symbol => return None,
+                    Class::Separator if prev == b' ' => return Some(None),
+                    Class::Separator => b' ',
                 };
                 // Digits are not collapsed.
                 prev = if b.is_ascii_digit() { 0 } else { c };
