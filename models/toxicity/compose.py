@@ -1,5 +1,7 @@
 """Builds haven-toxic-minilm's model.onnx: the PyPI all-MiniLM-L6-v2 int8 encoder, mean pooling over the attention
-mask, L2 normalisation and the trained heads (head.json), as one ONNX graph.
+mask, L2 normalisation and the trained heads (head.json: a linear head on the pooled embedding plus, per label, a
+token head: token_scale * log of the mean over the unmasked tokens of exp(token state . token_weight)), as one
+ONNX graph.
 
     python compose.py ENCODER.onnx HEAD.json OUT.onnx
 
@@ -74,6 +76,8 @@ def main(encoder_path: str, head_path: str, out_path: str) -> None:
     head = json.loads(open(head_path, encoding="utf-8").read())
     weight = np.array(head["weight"], dtype=np.float32).T  # [384, heads]
     bias = np.array(head["bias"], dtype=np.float32)
+    token_weight = np.array(head["token_weight"], dtype=np.float32).T  # [384, heads]
+    token_scale = np.array(head["token_scale"], dtype=np.float32)
     graph = model.graph
     hidden = graph.output[0].name
     graph.initializer.extend([
@@ -83,6 +87,10 @@ def main(encoder_path: str, head_path: str, out_path: str) -> None:
         numpy_helper.from_array(np.array([2], dtype=np.int64), "haven_axis2"),
         numpy_helper.from_array(np.array(1e-9, dtype=np.float32), "haven_eps_count"),
         numpy_helper.from_array(np.array(1e-12, dtype=np.float32), "haven_eps_norm"),
+        numpy_helper.from_array(token_weight, "haven_token_W"),
+        numpy_helper.from_array(token_scale, "haven_token_scale"),
+        numpy_helper.from_array(np.array(1.0, dtype=np.float32), "haven_one"),
+        numpy_helper.from_array(np.array(1e9, dtype=np.float32), "haven_big"),
     ])
     graph.node.extend([
         helper.make_node("Cast", ["attention_mask"], ["haven_mask_f"], to=TensorProto.FLOAT),
@@ -96,12 +104,22 @@ def main(encoder_path: str, head_path: str, out_path: str) -> None:
         helper.make_node("Max", ["haven_norm_raw", "haven_eps_norm"], ["haven_norm"]),
         helper.make_node("Div", ["haven_mean", "haven_norm"], ["haven_embedding"]),
         helper.make_node("MatMul", ["haven_embedding", "haven_head_W"], ["haven_logit_raw"]),
-        helper.make_node("Add", ["haven_logit_raw", "haven_head_b"], ["haven_logits"]),
+        helper.make_node("Add", ["haven_logit_raw", "haven_head_b"], ["haven_logits_embedding"]),
+        # Token head: log(mean over the unmasked tokens of exp(h_t . token_W)), masked tokens pushed to -1e9.
+        helper.make_node("MatMul", [hidden, "haven_token_W"], ["haven_token_scores"]),
+        helper.make_node("Sub", ["haven_mask3", "haven_one"], ["haven_mask_off"]),
+        helper.make_node("Mul", ["haven_mask_off", "haven_big"], ["haven_mask_penalty"]),
+        helper.make_node("Add", ["haven_token_scores", "haven_mask_penalty"], ["haven_token_masked"]),
+        helper.make_node("ReduceLogSumExp", ["haven_token_masked"], ["haven_token_lse"], axes=[1], keepdims=0),
+        helper.make_node("Log", ["haven_count"], ["haven_log_count"]),
+        helper.make_node("Sub", ["haven_token_lse", "haven_log_count"], ["haven_token_lme"]),
+        helper.make_node("Mul", ["haven_token_lme", "haven_token_scale"], ["haven_token_logits"]),
+        helper.make_node("Add", ["haven_logits_embedding", "haven_token_logits"], ["haven_logits"]),
         helper.make_node("Sigmoid", ["haven_logits"], ["scores"]),
     ])
     del graph.output[:]
     graph.output.extend([helper.make_tensor_value_info("scores", TensorProto.FLOAT, ["batch", len(bias)])])
-    model.doc_string = "Haven toxic-message model (English): all-MiniLM-L6-v2 int8 + mean pooling + heads " + \
+    model.doc_string = "Haven toxic-message model (English): all-MiniLM-L6-v2 int8 + mean pooling and token heads " + \
         ", ".join(head["labels"])
     onnx.checker.check_model(model)
     with open(out_path, "wb") as f:

