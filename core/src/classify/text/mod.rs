@@ -6,12 +6,13 @@
 //!   heads, `abusive` and `hate`. The ONNX file (2 MB) is compiled into Haven, so only the ONNX Runtime library
 //!   has to be installed.
 //! - **`haven-toxic-minilm`**, English: the all-MiniLM-L6-v2 int8 sentence encoder with the same two heads on
-//!   its mean-pooled embedding, for more precision where it pays. It is installed by `scripts/fetch-models.sh`
-//!   and loaded only when [`TextClassifierConfig::transformer`] asks for it.
+//!   its mean-pooled embedding, the `abusive` one joined with a token head (a soft maximum over every token's
+//!   score, so one insulting word is not averaged away), for more precision where it pays. It is installed by
+//!   `scripts/fetch-models.sh` and loaded only when [`TextClassifierConfig::transformer`] asks for it.
 //!
 //! **Routing**: the message's language is the one the app gives, else [`detect_language`] (script, then
 //! `whatlang` among English, French and Spanish for Latin script). English messages get the mean of both
-//! models' scores when the transformer is loaded (it beats either alone on every English set, see
+//! models' scores when the transformer is loaded (it beats either alone on the English dev sets, see
 //! `models/haven-toxic-fast/MODEL_CARD.md`); everything else gets the fast model's scores.
 //!
 //! **Thresholds**: each manifest maps `abusive` to [`Category::Bullying`] and `hate` to [`Category::Hate`], with a
