@@ -5,8 +5,8 @@ and both models' scores (onnxruntime) for every text of fixtures/text/toxicity_p
     python parity.py check MODELS_DIR   recomputes everything and fails if golden.json differs (scripts/test.sh)
 
 MODELS_DIR is the installed models directory (.haven/models), which holds haven-toxic-minilm/. Both modes first
-check the composed MiniLM model against the heads' formula computed here from head.json (head_reference). The Rust test
-core/tests/text_model.rs compares its own features, ids and scores with golden.json, so the two sides are
+check the composed MiniLM model against the heads' formula computed here from head.json (head_reference). The
+Rust test core/tests/text_model.rs compares its own features, ids and scores with golden.json, so the two sides are
 checked against each other through this file.
 """
 
@@ -27,15 +27,21 @@ FIXTURES = ROOT / "fixtures/text/toxicity_parity.jsonl"
 GOLDEN = HERE / "golden.json"
 
 
+def tokenizer(minilm_dir: Path) -> Tokenizer:
+    """The MiniLM tokenizer as the Rust side uses it: no padding, 128 tokens at most."""
+    tok = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
+    tok.no_padding()
+    tok.enable_truncation(128)
+    return tok
+
+
 def compute(models_dir: Path) -> list[dict]:
     options = ort.SessionOptions()
     options.intra_op_num_threads = 1
     fast = ort.InferenceSession(str(ROOT / "models/haven-toxic-fast/model.onnx"), options)
     minilm_dir = models_dir / "haven-toxic-minilm"
     minilm = ort.InferenceSession(str(minilm_dir / "model.onnx"), options)
-    tok = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(128)
+    tok = tokenizer(minilm_dir)
     out = []
     for line in FIXTURES.read_text(encoding="utf-8").splitlines():
         text = json.loads(line)["text"]
@@ -72,9 +78,7 @@ def head_reference(models_dir: Path) -> float:
     options.intra_op_num_threads = 1
     encoder = ort.InferenceSession(compose.int8_encoder(minilm_dir / "encoder.onnx").SerializeToString(), options)
     composed = ort.InferenceSession(str(minilm_dir / "model.onnx"), options)
-    tok = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
-    tok.no_padding()
-    tok.enable_truncation(128)
+    tok = tokenizer(minilm_dir)
     worst = 0.0
     for line in FIXTURES.read_text(encoding="utf-8").splitlines():
         t = np.array([tok.encode(features.transformer_input(json.loads(line)["text"])).ids], dtype=np.int64)
